@@ -1,0 +1,442 @@
+"""Map, parse and validate transaction files onto the canonical `txns` table.
+
+Two passes: first every source is opened and its columns checked against the mapping, so all
+fatal problems of all files are reported at once; then each source is normalised in one SQL
+statement that parses every field and gives each failing row its first reason code. Failing rows
+go to `quarantine` with their source file and row; the others are staged, de-duplicated across
+files (first occurrence wins, in input order), converted to the reporting currency when a rates
+file is given, and numbered with the integer `txn_idx` that every later stage uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from followmoney.errors import InputSchemaError, MappingError, SchemaProblem
+from followmoney.ingest.read import InputSource, quarantine_rejects, read_raw
+from followmoney.profile import Profile
+from followmoney.schema import CHANNELS, QUARANTINE, REASON_TEXT, TRANSACTIONS, ReasonCode
+from followmoney.workspace import Workspace
+
+OPTIONAL = [c.name for c in TRANSACTIONS if not c.required]
+_OPT_TYPES = {c.name: c.dtype for c in TRANSACTIONS if not c.required}
+_TEXTUAL = ("VARCHAR",)
+_NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$")
+_TEMPORAL = re.compile(r"^(DATE|TIMESTAMP.*)$")
+
+
+def iso_currencies() -> list[str]:
+    """The ISO 4217 codes followmoney accepts."""
+    text = resources.files("followmoney.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
+    return sorted({w for line in text.splitlines() if not line.startswith("#") for w in line.split()})
+
+
+@dataclass
+class FileCount:
+    """Reconciliation of one input file: read = loaded + quarantined."""
+
+    file: str
+    sha256: str | None
+    read: int = 0
+    loaded: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain mapping for the manifest."""
+        return {"file": self.file, "sha256": self.sha256, "read": self.read, "loaded": self.loaded,
+                "quarantined": sum(self.quarantined.values()), "quarantined_by_reason": dict(sorted(self.quarantined.items()))}
+
+
+def _q(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(col: str) -> str:
+    return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
+
+
+def _number(text_expr: str, csv: dict[str, Any]) -> str:
+    expr = text_expr
+    if csv.get("thousands"):
+        expr = f"replace({expr}, {_q(csv['thousands'])}, '')"
+    if csv.get("decimal_comma"):
+        expr = f"replace({expr}, ',', '.')"
+    return f"TRY_CAST({expr} AS DOUBLE)"
+
+
+def _coded(expr: str, codes: dict[str, Any] | None) -> str:
+    if not codes:
+        return expr
+    whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in codes.items())
+    return f"(CASE {expr} {whens} ELSE {expr} END)"
+
+
+def _timestamp(col: str, dtype: str, fmt: str | None, tz: str) -> str:
+    """Expression giving a naive UTC timestamp, or NULL when the value does not parse."""
+
+    def to_utc(naive: str) -> str:
+        return naive if tz == "UTC" else f"timezone('UTC', timezone({_q(tz)}, {naive}))"
+
+    if dtype.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone('UTC', {col})"
+    if _TEMPORAL.match(dtype):
+        return to_utc(f"CAST({col} AS TIMESTAMP)")
+    text = f"trim(CAST({col} AS VARCHAR))"
+    if fmt and "%z" in fmt:
+        return f"timezone('UTC', try_strptime({text}, {_q(fmt)}))"
+    if fmt:
+        return to_utc(f"try_strptime({text}, {_q(fmt)})")
+    # Values that carry their own offset are honoured; naive ones are in the profile's zone.
+    return (
+        f"(CASE WHEN regexp_matches({text}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
+        f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) ELSE {to_utc(f'TRY_CAST({text} AS TIMESTAMP)')} END)"
+    )
+
+
+class _Fields:
+    """The per-source SQL expressions of every canonical field: raw text and parsed value."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, str] = {}
+        self.value: dict[str, str] = {}
+
+
+def _resolve_columns(available: dict[str, str], mapping: dict[str, str]) -> dict[str, str]:
+    """Canonical name -> source column: the profile's mapping, else the same name (any case)."""
+    lower = {k.lower(): k for k in available}
+    out = {}
+    for canon in [c.name for c in TRANSACTIONS]:
+        if canon in mapping:
+            src = mapping[canon]
+            out[canon] = lower.get(str(src).lower(), str(src)) if src not in available else src
+        elif canon in lower:
+            out[canon] = lower[canon]
+    return out
+
+
+def _plan_source(ws: Workspace, src: InputSource, table: str, available: dict[str, str], profile: Profile,
+                 problems: list[SchemaProblem]) -> _Fields | None:
+    """Check one source's columns and build its field expressions; record fatal problems."""
+    tx = profile["transactions"]
+    csv = tx["csv"]
+    codes = tx["codes"] or {}
+    tz = profile["timezone"]
+    statement = tx["statement"]
+    f = _Fields()
+    examples = tuple(sorted(available)[:6])
+
+    def col_of(name: str, canon: str) -> str | None:
+        if name in available:
+            return name
+        problems.append(SchemaProblem(src.name, str(name), "missing_column",
+                                      f"a column '{name}' (mapped to {canon})", examples))
+        return None
+
+    def check_type(col: str, canon: str, ok: re.Pattern[str] | None) -> None:
+        dtype = available[col]
+        if dtype in _TEXTUAL or ok is None or ok.match(dtype):
+            return
+        rows = ws.sql(f'SELECT DISTINCT CAST({_ident(col)} AS VARCHAR) FROM "{table}" LIMIT 3').fetchall()
+        expected = "a date or timestamp" if ok is _TEMPORAL else "a number"
+        problems.append(SchemaProblem(src.name, col, "wrong_dtype", f"{canon}: text or {expected}, got {dtype}",
+                                      tuple(str(r[0]) for r in rows)))
+
+    if statement:
+        cols = {k: col_of(v, f"statement.{k}") for k, v in statement.items() if k not in ("channel", "currency", "txn_id")}
+        for k in ("channel", "currency", "txn_id"):
+            if k in statement:
+                cols[k] = col_of(statement[k], f"statement.{k}")
+        if any(v is None for v in cols.values()):
+            return None
+        acct = _text(_ident(cols["account"]))
+        cp = _text(_ident(cols["counterparty"])) if "counterparty" in cols else "NULL"
+        if "amount" in cols:
+            check_type(cols["amount"], "amount", _NUMERIC)
+            amt_raw = _text(_ident(cols["amount"]))
+            signed = _number(amt_raw, csv)
+        else:
+            d_raw, c_raw = _text(_ident(cols["debit"])), _text(_ident(cols["credit"]))
+            amt_raw = f"coalesce({c_raw}, {d_raw})"
+            d, c = _number(d_raw, csv), _number(c_raw, csv)
+            signed = f"(CASE WHEN {d} IS NULL AND {c} IS NULL THEN NULL ELSE coalesce({c}, 0) - abs(coalesce({d}, 0)) END)"
+        check_type(cols["date"], "ts", _TEMPORAL)
+        f.raw["ts"] = _text(_ident(cols["date"]))
+        f.value["ts"] = _timestamp(_ident(cols["date"]), available[cols["date"]], tx["timestamp_format"], tz)
+        f.raw["amount"] = amt_raw
+        f.value["amount"] = f"abs({signed})"
+        f.value["__signed"] = signed
+        f.value["payer_account"] = f"(CASE WHEN {signed} < 0 THEN {acct} ELSE {cp} END)"
+        f.value["beneficiary_account"] = f"(CASE WHEN {signed} < 0 THEN {cp} ELSE {acct} END)"
+        stem = Path(src.name).name
+        f.raw["txn_id"] = _text(_ident(cols["txn_id"])) if "txn_id" in cols else f"({_q(stem + ':')} || CAST(__row AS VARCHAR))"
+        if "description" in cols:
+            f.value["memo"] = _text(_ident(cols["description"]))
+        if "counterparty_name" in cols:
+            f.value["counterparty_name"] = _text(_ident(cols["counterparty_name"]))
+        mapped = {k: cols[k] for k in ("channel", "currency") if k in cols}
+    else:
+        mapped = _resolve_columns(available, tx["columns"] or {})
+        for canon, src_col in list(mapped.items()):
+            if src_col not in available:
+                col_of(src_col, canon)
+                del mapped[canon]
+        required = ["txn_id", "ts", "amount", "payer_account", "beneficiary_account"]
+        if not tx["default_currency"]:
+            required.append("currency")
+        if not (tx["default_channel"] or tx["channel_rules"]):
+            required.append("channel")
+        for canon in required:
+            if canon not in mapped:
+                hint = (tx["columns"] or {}).get(canon)
+                problems.append(SchemaProblem(
+                    src.name, hint or canon, "missing_column",
+                    f"a column for '{canon}'" + ("" if hint else " (map it in the profile's transactions.columns)"),
+                    examples))
+        if any(c not in mapped for c in required):
+            return None
+        check_type(mapped["ts"], "ts", _TEMPORAL)
+        check_type(mapped["amount"], "amount", _NUMERIC)
+        f.raw["txn_id"] = _text(_ident(mapped["txn_id"]))
+        f.raw["ts"] = _text(_ident(mapped["ts"]))
+        f.value["ts"] = _timestamp(_ident(mapped["ts"]), available[mapped["ts"]], tx["timestamp_format"], tz)
+        f.raw["amount"] = _text(_ident(mapped["amount"]))
+        f.value["amount"] = (f"CAST({_ident(mapped['amount'])} AS DOUBLE)" if _NUMERIC.match(available[mapped["amount"]])
+                             else _number(f.raw["amount"], csv))
+        for side in ("payer_account", "beneficiary_account"):
+            f.value[side] = _coded(_text(_ident(mapped[side])), codes.get(side))
+        for opt in OPTIONAL:
+            if opt in mapped:
+                col = _ident(mapped[opt])
+                if opt == "is_refund":
+                    f.value[opt] = f"TRY_CAST({_coded(_text(col), codes.get(opt))} AS BOOLEAN)"
+                else:
+                    f.value[opt] = _coded(_text(col), codes.get(opt))
+    # Channel: a column (with code mapping), else rules on the memo, else the default.
+    if "channel" in mapped:
+        f.raw["channel"] = _text(_ident(mapped["channel"]))
+        f.value["channel"] = f"lower({_coded(f.raw['channel'], codes.get('channel'))})"
+    else:
+        default = _q(tx["default_channel"]) if tx["default_channel"] else "NULL"
+        memo = f.value.get("memo", "NULL")
+        rules = " ".join(f"WHEN regexp_matches(coalesce({memo}, ''), {_q(r['pattern'])}) THEN {_q(r['channel'])}"
+                         for r in tx["channel_rules"] or [])
+        f.raw["channel"] = f"(CASE {rules} ELSE {default} END)" if rules else default
+        f.value["channel"] = f.raw["channel"]
+    if "currency" in mapped:
+        f.raw["currency"] = _text(_ident(mapped["currency"]))
+        f.value["currency"] = f"upper({_coded(f.raw['currency'], codes.get('currency'))})"
+    else:
+        f.raw["currency"] = _q(tx["default_currency"]) if tx["default_currency"] else "NULL"
+        f.value["currency"] = f.raw["currency"]
+    return f
+
+
+def _reason_case(f: _Fields) -> tuple[str, str, str]:
+    """CASE expressions giving, for each row, its first failing check: reason, column, raw value."""
+    v, r = f.value, f.raw
+    checks = [
+        (ReasonCode.MISSING_VALUE, "txn_id", f"{r['txn_id']} IS NULL", "NULL"),
+        (ReasonCode.MISSING_VALUE, "ts", f"{r['ts']} IS NULL", "NULL"),
+        (ReasonCode.UNPARSEABLE_TIMESTAMP, "ts", f"{v['ts']} IS NULL", r["ts"]),
+        (ReasonCode.MISSING_VALUE, "amount", f"{r['amount']} IS NULL", "NULL"),
+        (ReasonCode.UNPARSEABLE_AMOUNT, "amount", f"{v['amount']} IS NULL", r["amount"]),
+        (ReasonCode.AMOUNT_NOT_POSITIVE, "amount", f"{v['amount']} <= 0", r["amount"]),
+        (ReasonCode.MISSING_VALUE, "channel", f"{r['channel']} IS NULL", "NULL"),
+        (ReasonCode.UNKNOWN_CHANNEL, "channel", f"{v['channel']} NOT IN ({', '.join(_q(c) for c in CHANNELS)})", r["channel"]),
+        (ReasonCode.MISSING_VALUE, "currency", f"{r['currency']} IS NULL", "NULL"),
+        (ReasonCode.UNKNOWN_CURRENCY, "currency", f"{v['currency']} NOT IN (SELECT code FROM __fm_iso4217)", r["currency"]),
+        (ReasonCode.NO_ACCOUNT, "payer_account", f"{v['payer_account']} IS NULL AND {v['beneficiary_account']} IS NULL", "NULL"),
+    ]
+    reason = "CASE " + " ".join(f"WHEN {cond} THEN {_q(code.value)}" for code, _, cond, _ in checks) + " END"
+    column = "CASE " + " ".join(f"WHEN {cond} THEN {_q(col)}" for _, col, cond, _ in checks) + " END"
+    raw = "CASE " + " ".join(f"WHEN {cond} THEN CAST({val} AS VARCHAR)" for _, _, cond, val in checks) + " END"
+    return reason, column, raw
+
+
+def _create_tables(ws: Workspace) -> None:
+    cols = ", ".join(f"{c.name} {c.dtype}" for c in QUARANTINE)
+    ws.sql(f"CREATE OR REPLACE TABLE quarantine ({cols})")
+    opt = ", ".join(f"{c.name} {c.dtype}" for c in TRANSACTIONS if not c.required)
+    ws.sql(
+        "CREATE OR REPLACE TABLE __fm_stage (__file_idx INTEGER, __row BIGINT, txn_id VARCHAR, ts TIMESTAMP, "
+        f"amount DOUBLE, currency VARCHAR, payer_account VARCHAR, beneficiary_account VARCHAR, channel VARCHAR, {opt})"
+    )
+    ws.sql("CREATE OR REPLACE TEMP TABLE __fm_iso4217 (code VARCHAR)")
+    ws.con.executemany("INSERT INTO __fm_iso4217 VALUES (?)", [(c,) for c in iso_currencies()])
+
+
+def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profile,
+                      progress: Any = None) -> list[FileCount]:
+    """Load every source into `txns`, sending failing rows to `quarantine`.
+
+    Args:
+        ws: the case workspace.
+        sources: the transaction inputs, in order.
+        profile: resolved profile (mapping, codes, formats, time zone, rates, period).
+        progress: optional callable(advance: int) called once per source.
+
+    Returns:
+        Per-file reconciliation counts.
+
+    Raises:
+        InputSchemaError: missing columns or unusable types in any file (all reported at once).
+        MappingError: a file where more than `max_reject_rate` of rows fail for one reason.
+    """
+    _create_tables(ws)
+    csv = profile["transactions"]["csv"]
+    raw_names = [f"__fm_raw_{i}" for i in range(len(sources))]
+    counts: list[FileCount] = []
+    problems: list[SchemaProblem] = []
+    plans: list[_Fields | None] = []
+    for i, src in enumerate(sources):
+        info = read_raw(ws, src, raw_names[i], csv)
+        fc = FileCount(src.name, src.sha256())
+        fc.read = quarantine_rejects(ws, src, info["rejects"], "transactions")
+        available = {r[0]: r[1] for r in ws.sql(f'DESCRIBE "{raw_names[i]}"').fetchall() if r[0] != "__row"}
+        plans.append(_plan_source(ws, src, raw_names[i], available, profile, problems))
+        counts.append(fc)
+    if problems:
+        raise InputSchemaError(problems)
+    opt_cols = [c.name for c in TRANSACTIONS if not c.required]
+    for i, (src, plan, fc) in enumerate(zip(sources, plans, counts, strict=True)):
+        assert plan is not None  # problems were raised above
+        reason, column, raw_value = _reason_case(plan)
+        opt = ", ".join(f"CAST({plan.value.get(c, 'NULL')} AS {_OPT_TYPES[c]}) AS {c}" for c in opt_cols)
+        ws.sql(
+            f"""CREATE OR REPLACE TEMP TABLE __fm_norm AS
+            SELECT __row, {reason} AS __reason, {column} AS __column, {raw_value} AS __raw,
+                   {plan.raw['txn_id']} AS txn_id, {plan.value['ts']} AS ts, {plan.value['amount']} AS amount,
+                   {plan.value['currency']} AS currency, {plan.value['payer_account']} AS payer_account,
+                   {plan.value['beneficiary_account']} AS beneficiary_account, {plan.value['channel']} AS channel, {opt}
+            FROM "{raw_names[i]}" """
+        )
+        ws.sql(
+            f"""INSERT INTO quarantine
+            SELECT $f, n.__row, 'transactions', n.__reason, n.__column, n.__raw, CAST(to_json(r) AS VARCHAR)
+            FROM __fm_norm AS n JOIN "{raw_names[i]}" AS r ON r.__row = n.__row
+            WHERE n.__reason IS NOT NULL ORDER BY n.__row""",
+            {"f": src.name},
+        )
+        ws.sql(
+            f"""INSERT INTO __fm_stage SELECT {i}, __row, txn_id, ts, amount, currency, payer_account,
+                   beneficiary_account, channel, {', '.join(opt_cols)}
+            FROM __fm_norm WHERE __reason IS NULL"""
+        )
+        fc.read += int(ws.sql(f'SELECT count(*) FROM "{raw_names[i]}"').fetchone()[0])
+        ws.drop(raw_names[i])
+        if progress:
+            progress(1)
+    ws.sql("DROP TABLE IF EXISTS __fm_norm")
+    _quarantine_duplicates(ws, sources)
+    _convert_currency(ws, profile, sources)
+    _apply_period(ws, profile, sources)
+    loaded = {int(k): int(v) for k, v in ws.sql("SELECT __file_idx, count(*) FROM __fm_stage GROUP BY 1").fetchall()}
+    check_reject_rates(ws, counts, loaded, float(profile["max_reject_rate"]), "transactions")
+    ws.sql(
+        """CREATE OR REPLACE TABLE txns AS
+        SELECT CAST(row_number() OVER (ORDER BY __file_idx, __row) - 1 AS BIGINT) AS txn_idx, * EXCLUDE (__file_idx, __row),
+               __file_idx AS source_file_idx, __row AS source_row
+        FROM __fm_stage ORDER BY __file_idx, __row"""
+    )
+    ws.sql("DROP TABLE __fm_stage")
+    # Optional columns no source provides are dropped, so "present" means "some input has it".
+    for col in opt_cols:
+        if not any(col in plan.value for plan in plans if plan is not None):
+            ws.sql(f"ALTER TABLE txns DROP COLUMN {col}")
+    return counts
+
+
+def _move_to_quarantine(ws: Workspace, sources: list[InputSource], where: str, reason: ReasonCode, column: str,
+                        raw: str) -> None:
+    names = "CASE __file_idx " + " ".join(f"WHEN {i} THEN {_q(s.name)}" for i, s in enumerate(sources)) + " END"
+    ws.sql(
+        f"""INSERT INTO quarantine
+        SELECT {names}, __row, 'transactions', {_q(reason.value)}, {_q(column)}, CAST({raw} AS VARCHAR),
+               CAST(to_json(s) AS VARCHAR)
+        FROM __fm_stage AS s WHERE {where} ORDER BY __file_idx, __row"""
+    )
+    ws.sql(f"DELETE FROM __fm_stage WHERE {where}")
+
+
+def _quarantine_duplicates(ws: Workspace, sources: list[InputSource]) -> None:
+    ws.sql("""CREATE OR REPLACE TEMP TABLE __fm_dups AS
+              SELECT __file_idx AS f, __row AS r FROM (
+                SELECT __file_idx, __row, row_number() OVER (PARTITION BY txn_id ORDER BY __file_idx, __row) AS k
+                FROM __fm_stage) WHERE k > 1""")
+    if ws.sql("SELECT count(*) FROM __fm_dups").fetchone()[0]:
+        _move_to_quarantine(ws, sources, "(__file_idx, __row) IN (SELECT (f, r) FROM __fm_dups)",
+                            ReasonCode.DUPLICATE_TXN_ID, "txn_id", "txn_id")
+    ws.sql("DROP TABLE __fm_dups")
+
+
+def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource]) -> None:
+    """Add `amount_rc`, the amount in the reporting currency (identity without a rates file)."""
+    ws.sql("ALTER TABLE __fm_stage ADD COLUMN amount_rc DOUBLE")
+    rates = profile["rates"]
+    rc = profile["reporting_currency"]
+    if not rates:
+        ws.sql("UPDATE __fm_stage SET amount_rc = amount")
+        return
+    ws.sql(
+        f"""CREATE OR REPLACE TEMP TABLE __fm_rates AS
+        SELECT upper(trim(currency)) AS currency, CAST(date AS DATE) AS date, CAST(rate AS DOUBLE) AS rate
+        FROM read_csv({_q(Path(rates).as_posix())}, header = true)
+        UNION ALL SELECT {_q(rc)}, DATE '1900-01-01', 1.0"""
+    )
+    ws.sql(
+        """UPDATE __fm_stage AS s SET amount_rc = round(s.amount * r.rate, 2)
+        FROM (SELECT s2.__file_idx AS f, s2.__row AS rw, r.rate FROM __fm_stage AS s2
+              ASOF JOIN __fm_rates AS r ON s2.currency = r.currency AND CAST(s2.ts AS DATE) >= r.date) AS r
+        WHERE s.__file_idx = r.f AND s.__row = r.rw"""
+    )
+    _move_to_quarantine(ws, sources, "amount_rc IS NULL", ReasonCode.NO_EXCHANGE_RATE, "currency", "currency")
+
+
+def _apply_period(ws: Workspace, profile: Profile, sources: list[InputSource]) -> None:
+    since, until = profile["period"]["since"], profile["period"]["until"]
+    conds = []
+    if since:
+        conds.append(f"ts < TIMESTAMP {_q(str(since))}")
+    if until:
+        conds.append(f"ts >= TIMESTAMP {_q(str(until))} + INTERVAL 1 DAY")
+    if conds:
+        _move_to_quarantine(ws, sources, " OR ".join(conds), ReasonCode.OUT_OF_SCOPE, "ts", "ts")
+
+
+def check_reject_rates(ws: Workspace, counts: list[FileCount], loaded: dict[int, int], limit: float,
+                       table_name: str) -> None:
+    """Fill per-file counts and stop when one reason takes more than `limit` of a file's rows.
+
+    Shared by transactions and parties: the rule is the same, only the table differs.
+    """
+    for fc in counts:
+        fc.quarantined = {r: int(n) for r, n in ws.sql(
+            "SELECT reason, count(*) FROM quarantine WHERE source_file = $f AND table_name = $t GROUP BY 1",
+            {"f": fc.file, "t": table_name}).fetchall()}
+    problems = []
+    for i, fc in enumerate(counts):
+        fc.loaded = int(loaded.get(i, 0))
+        for reason, n in sorted(fc.quarantined.items()):
+            if reason == ReasonCode.OUT_OF_SCOPE.value or n <= limit * fc.read:
+                continue
+            rows = ws.sql(
+                """SELECT coalesce(column_name, '-'), coalesce(raw_value, raw_record, '') FROM quarantine
+                WHERE source_file = $f AND reason = $r AND table_name = $t ORDER BY source_row LIMIT 3""",
+                {"f": fc.file, "r": reason, "t": table_name},
+            ).fetchall()
+            problems.append(SchemaProblem(
+                fc.file, rows[0][0], reason,
+                f"at most {limit:.0%} of rows failing for one reason; {n} of {fc.read} rows: "
+                f"{REASON_TEXT[ReasonCode(reason)]}; check the profile's mapping",
+                tuple(r[1] for r in rows)))
+    if problems:
+        raise MappingError(problems, headline="Too many rows fail for the same reason: this looks like a mapping error, "
+                                              "not bad rows. The rejected rows are in the quarantine table.")

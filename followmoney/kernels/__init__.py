@@ -1,0 +1,1 @@
+"""The one adapter between posting tables and numba kernels."""

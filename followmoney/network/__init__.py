@@ -1,0 +1,1 @@
+"""The network layer: linking accounts into suspect clusters."""

@@ -1,0 +1,52 @@
+"""Stage `scope` (step 1: understand the THB risk picture of the jurisdiction and sector).
+
+Resolves the case's scope: the jurisdiction profile (reporting currency, thresholds, time zone),
+the user's profile, the period, and the merchant dictionaries that rules share. The resolved
+profile is stored in the workspace so later stages, and later runs on the same workspace, use it.
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+from followmoney.pipeline.stage import Context, Stage
+from followmoney.profile import load_profile
+
+
+def _run(ctx: Context) -> dict[str, int]:
+    o = ctx.options
+    period = {k: v for k, v in (("since", o.since), ("until", o.until)) if v}
+    overrides = {"period": period} if period else None
+    profile = load_profile(o.profile, o.jurisdiction, overrides)
+    ctx.ws.set_meta("profile", profile.settings)
+    ctx.ws.set_meta("profile_sources", profile.sources)
+    ctx.ws.set_meta("profile_digest", profile.digest)
+    s = profile.settings
+    rows = [
+        ("jurisdiction", str(s["jurisdiction"] or "none")),
+        ("reporting_currency", s["reporting_currency"]),
+        ("timezone", s["timezone"]),
+        ("period_since", str(s["period"]["since"] or "")),
+        ("period_until", str(s["period"]["until"] or "")),
+        ("profile_sources", ", ".join(profile.sources)),
+        ("profile_sha256", profile.digest),
+    ]
+    ctx.ws.sql("CREATE OR REPLACE TABLE scope (key VARCHAR, value VARCHAR)")
+    ctx.ws.con.executemany("INSERT INTO scope VALUES (?, ?)", rows)
+    text = resources.files("followmoney.data").joinpath("mcc_groups.csv").read_text(encoding="utf-8")
+    groups = [(r["mcc"], r["merchant_group"]) for r in csv.DictReader(text.splitlines())]
+    ctx.ws.sql("CREATE OR REPLACE TABLE mcc_groups (mcc VARCHAR PRIMARY KEY, merchant_group VARCHAR)")
+    ctx.ws.con.executemany("INSERT INTO mcc_groups VALUES (?, ?)", groups)
+    return {"scope": len(rows), "mcc_groups": len(groups)}
+
+
+STAGE = Stage(
+    name="scope",
+    step=1,
+    theme="understand the THB risk picture of the jurisdiction and sector",
+    summary="resolve jurisdiction, profile, period and merchant dictionaries",
+    needs=(),
+    produces=("scope", "mcc_groups"),
+    run=_run,
+)

@@ -1,0 +1,1 @@
+"""Family C: cash and deposit patterns."""

@@ -1,0 +1,1 @@
+"""Family F: flow structure (pass-through, funnels, collectors)."""
