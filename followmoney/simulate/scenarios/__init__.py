@@ -1,0 +1,4 @@
+"""Scenario plug-ins, one module per scenario, discovered automatically.
+
+See :mod:`followmoney.simulate.scenario` for how to write one.
+"""
