@@ -14,10 +14,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from followmoney.errors import ProfileError
@@ -113,8 +115,59 @@ def jurisdiction_layer(code: str) -> dict[str, Any]:
     code = code.upper()
     if code not in JURISDICTIONS:
         raise ProfileError(f"Unknown jurisdiction {code!r}; built in: {', '.join(JURISDICTIONS)}.")
-    text = resources.files("followmoney.data").joinpath("jurisdictions", f"{code}.yml").read_text(encoding="utf-8")
+    # One segment per joinpath: `followmoney.data` is a namespace package, whose MultiplexedPath takes one.
+    text = resources.files("followmoney.data").joinpath("jurisdictions").joinpath(f"{code}.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def _check_period(period: Mapping[str, Any]) -> list[str]:
+    """Problems with `period.since` / `period.until`: each must be an ISO date, since <= until."""
+    if not isinstance(period, Mapping):
+        return ["period must be a mapping with 'since' and/or 'until'."]
+    problems, days = [], {}
+    for key in ("since", "until"):
+        value = period.get(key)
+        if value is None:
+            continue
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+            days[key] = day.date() if isinstance(day, datetime) else day
+        except ValueError:
+            problems.append(f"period.{key} {value!r} is not a date (YYYY-MM-DD).")
+    if len(days) == 2 and days["since"] > days["until"]:
+        problems.append(f"period.since {days['since']} is after period.until {days['until']}.")
+    return problems
+
+
+def _check_timezone(tz: Any) -> list[str]:
+    """A problem when DuckDB, which converts the timestamps, does not know the time zone."""
+    try:
+        with duckdb.connect() as con:
+            con.execute("SELECT timezone($tz, TIMESTAMP '2024-01-01 12:00')", {"tz": str(tz)}).fetchall()
+    except duckdb.Error as err:
+        return [f"timezone {tz!r} is not a known time zone (an IANA name such as 'Europe/Berlin'): "
+                f"{str(err).splitlines()[0]}"]
+    return []
+
+
+def _check_channel_rules(rules: Any) -> list[str]:
+    """Problems with `transactions.channel_rules`: a list of {pattern, channel} with patterns DuckDB accepts."""
+    if not rules:
+        return []
+    if not isinstance(rules, list):
+        return ["transactions.channel_rules must be a list of {pattern: REGEX, channel: CHANNEL}."]
+    problems = []
+    with duckdb.connect() as con:
+        for n, rule in enumerate(rules, start=1):
+            if not isinstance(rule, Mapping) or set(rule) != {"pattern", "channel"}:
+                problems.append(f"transactions.channel_rules[{n}] must have exactly 'pattern' and 'channel', got {rule!r}.")
+                continue
+            try:
+                con.execute("SELECT regexp_matches('', $p)", {"p": str(rule["pattern"])}).fetchall()
+            except duckdb.Error as err:
+                problems.append(f"transactions.channel_rules[{n}] pattern {rule['pattern']!r} is not a valid "
+                                f"regular expression: {str(err).splitlines()[0]}")
+    return problems
 
 
 def load_profile(
@@ -163,6 +216,9 @@ def load_profile(
             problems.append("A statement profile needs 'amount' (signed) or both 'debit' and 'credit'.")
     if not 0 <= float(settings["max_reject_rate"]) < 1:
         problems.append("max_reject_rate must be in [0, 1).")
+    problems.extend(_check_period(settings["period"]))
+    problems.extend(_check_timezone(settings["timezone"]))
+    problems.extend(_check_channel_rules(settings["transactions"]["channel_rules"]))
     if problems:
         raise ProfileError("The profile has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     return Profile(settings, sources)

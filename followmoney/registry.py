@@ -19,6 +19,7 @@ from followmoney.indicator import FAMILIES, Indicator, registered
 ENTRY_POINT_GROUP = "followmoney.indicators"
 _BUILTIN = "followmoney.indicators"
 _loaded = False
+_packages: list[str] = []
 
 
 def _import_package(name: str) -> None:
@@ -36,13 +37,15 @@ def load() -> None:
     packages.update(ep.value for ep in entry_points(group=ENTRY_POINT_GROUP))
     for name in sorted(packages):
         _import_package(name)
+    _packages[:] = sorted(packages)
     _loaded = True
 
 
 def all() -> list[type[Indicator]]:  # noqa: A001 - mirrors the registry vocabulary of the design
     """Every registered indicator, sorted by id."""
     load()
-    return [cls for _, cls in sorted(registered().items())]
+    prefixes = tuple(f"{p}." for p in _packages)
+    return [cls for _, cls in sorted(registered().items()) if cls.__module__.startswith(prefixes)]
 
 
 def get(indicator_id: str) -> type[Indicator]:

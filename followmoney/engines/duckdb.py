@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -31,15 +32,16 @@ class DuckDBEngine:
 
     Args:
         ws: the workspace holding `postings`, `accounts` and `txns`.
-        bucket_rows: postings fetched per Arrow batch; buckets hold whole accounts, so one bucket
-            may exceed it by one account's rows.
+        bucket_rows: postings fetched per Arrow batch (default: env FOLLOWMONEY_BUCKET_ROWS or 2^21);
+            buckets hold whole accounts, so one bucket may exceed it by one account's rows.
     """
 
     name = "duckdb"
 
-    def __init__(self, ws: Workspace, bucket_rows: int = 1 << 21):
+    def __init__(self, ws: Workspace, bucket_rows: int | None = None):
         self.ws = ws
-        self.bucket_rows = bucket_rows
+        # FOLLOWMONEY_BUCKET_ROWS trades memory for fewer hand-offs; tests shrink it to split accounts.
+        self.bucket_rows = bucket_rows or int(os.environ.get("FOLLOWMONEY_BUCKET_ROWS", 1 << 21))
 
     def run_sql_indicator(self, cls: type[Indicator], params: dict[str, Any]) -> pa.Table:
         """Run one SQL indicator; columns beyond the raw hit contract become the `details` JSON."""

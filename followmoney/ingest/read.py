@@ -166,8 +166,8 @@ def _add_csv_line_numbers(ws: Workspace, table: str, rejected_lines: list[int], 
         ws.con.executemany("INSERT INTO __fm_gaps VALUES (?)", [(g,) for g in gaps])
     ws.con.execute(
         f"""CREATE OR REPLACE TABLE "{table}" AS
-        SELECT (rowid + 1) + {hdr} + (SELECT count(*) FROM __fm_gaps WHERE g < rowid + 1) AS __row, *
-        FROM "{table}" ORDER BY rowid"""
+        SELECT (t.rowid + 1) + {hdr} + (SELECT count(*) FROM __fm_gaps AS gp WHERE gp.g < t.rowid + 1) AS __row, t.*
+        FROM "{table}" AS t ORDER BY t.rowid"""
     )
 
 

@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from followmoney.errors import InputSchemaError, MappingError, SchemaProblem
 from followmoney.ingest.read import InputSource, quarantine_rejects, read_raw
 from followmoney.profile import Profile
@@ -385,12 +387,18 @@ def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource
     if not rates:
         ws.sql("UPDATE __fm_stage SET amount_rc = amount")
         return
-    ws.sql(
-        f"""CREATE OR REPLACE TEMP TABLE __fm_rates AS
-        SELECT upper(trim(currency)) AS currency, CAST(date AS DATE) AS date, CAST(rate AS DOUBLE) AS rate
-        FROM read_csv({_q(Path(rates).as_posix())}, header = true)
-        UNION ALL SELECT {_q(rc)}, DATE '1900-01-01', 1.0"""
-    )
+    try:
+        ws.sql(
+            f"""CREATE OR REPLACE TEMP TABLE __fm_rates AS
+            SELECT upper(trim(currency)) AS currency, CAST(date AS DATE) AS date, CAST(rate AS DOUBLE) AS rate
+            FROM read_csv({_q(Path(rates).as_posix())}, header = true, all_varchar = true)
+            UNION ALL SELECT {_q(rc)}, DATE '1900-01-01', 1.0"""
+        )
+    except duckdb.Error as err:  # the user's rates file, reported as such rather than as a crash
+        raise InputSchemaError([SchemaProblem(
+            str(rates), "-", "unreadable_rates",
+            f"a CSV with columns date (YYYY-MM-DD), currency, rate ({str(err).splitlines()[0]})")],
+            headline="The exchange-rate file cannot be used.") from None
     ws.sql(
         """UPDATE __fm_stage AS s SET amount_rc = round(s.amount * r.rate, 2)
         FROM (SELECT s2.__file_idx AS f, s2.__row AS rw, r.rate FROM __fm_stage AS s2
@@ -402,11 +410,14 @@ def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource
 
 def _apply_period(ws: Workspace, profile: Profile, sources: list[InputSource]) -> None:
     since, until = profile["period"]["since"], profile["period"]["until"]
+    # The period's days are calendar days in the profile's time zone; `ts` is stored in UTC.
+    tz = profile["timezone"]
+    local = "ts" if tz == "UTC" else f"timezone({_q(tz)}, timezone('UTC', ts))"
     conds = []
     if since:
-        conds.append(f"ts < TIMESTAMP {_q(str(since))}")
+        conds.append(f"{local} < TIMESTAMP {_q(str(since))}")
     if until:
-        conds.append(f"ts >= TIMESTAMP {_q(str(until))} + INTERVAL 1 DAY")
+        conds.append(f"{local} >= TIMESTAMP {_q(str(until))} + INTERVAL 1 DAY")
     if conds:
         _move_to_quarantine(ws, sources, " OR ".join(conds), ReasonCode.OUT_OF_SCOPE, "ts", "ts")
 

@@ -6,9 +6,11 @@ Edges that justify membership, each kept in `cluster_edges`:
   shared by more than `max_accounts_per_identifier` accounts (a switchboard, a shelter, a campus)
   links nothing and is reported instead, so one popular value cannot join thousands of accounts;
 * `flow`: money moved directly between two alerted accounts;
-* `common_beneficiary`: an account that is not alerted itself receives money from at least
-  `min_shared_beneficiary_senders` alerted accounts (the controller collecting from several
-  victims' accounts) and joins their cluster with the role hypothesis `controller`.
+* `common_beneficiary`: an account that is not alerted itself receives transfers (not card, ATM
+  or cash: merchants are not collectors) from at least `min_shared_beneficiary_senders` alerted
+  accounts (the controller collecting from several victims' accounts) and joins their cluster with
+  the role hypothesis `controller`. An account paid by more than `max_accounts_per_identifier`
+  distinct payers overall (a utility, a landlord company) is never a common beneficiary.
 
 Components with at least two accounts are clusters. A cluster id is a hash of its sorted member
 ids, so the same input gives the same ids; clusters are ranked by the highest member alert score.
@@ -55,9 +57,13 @@ def link_clusters(ws: Workspace, max_accounts_per_identifier: int = 20,
            out_flows AS (
                SELECT p.account_key AS src_key, p.counterparty_key AS dst_key, sum(-p.amount) AS amount, count(*) AS n
                FROM postings AS p
-               WHERE p.amount < 0 AND p.counterparty_key IS NOT NULL
+               WHERE p.amount < 0 AND p.counterparty_key IS NOT NULL AND p.channel NOT IN ('card', 'atm', 'cash')
                  AND p.account_key IN (SELECT account_key FROM __fm_alerted)
                GROUP BY 1, 2
+           ),
+           popular AS (
+               SELECT account_key FROM postings WHERE amount > 0 AND counterparty_key IS NOT NULL
+               GROUP BY account_key HAVING count(DISTINCT counterparty_key) > $cap
            ),
            flow_edges AS (
                SELECT s.account_id AS src, d.account_id AS dst, 'flow' AS kind,
@@ -67,7 +73,8 @@ def link_clusters(ws: Workspace, max_accounts_per_identifier: int = 20,
                WHERE f.dst_key IN (SELECT account_key FROM __fm_alerted)
            ),
            collectors AS (
-               SELECT dst_key FROM out_flows WHERE dst_key NOT IN (SELECT account_key FROM __fm_alerted)
+               SELECT dst_key FROM out_flows
+               WHERE dst_key NOT IN (SELECT account_key FROM __fm_alerted) AND dst_key NOT IN (SELECT account_key FROM popular)
                GROUP BY dst_key HAVING count(DISTINCT src_key) >= $senders
            ),
            collector_edges AS (

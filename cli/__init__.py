@@ -1,0 +1,1 @@
+"""The followmoney command line (installed as `followmoney.cli`)."""
