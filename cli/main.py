@@ -223,14 +223,10 @@ def simulate(accounts: int, days: int, seed: int, start: str, config: str | None
 def demo(out: str, accounts: int, days: int, seed: int) -> None:
     """Simulate a small world with planted scenarios, scan it end to end and write the report."""
     from followmoney import api
-    from followmoney.simulate import simulate as run
 
-    data = Path(out) / "data"
-    sim = run(data, accounts=accounts, days=days, seed=seed)
-    click.echo(f"Simulated {sim.counts['transactions']:,} transactions for {accounts:,} accounts in {data}")
-    result = api.scan([str(sim.paths["transactions"])], parties=[str(sim.paths["parties"])],
-                      out=Path(out) / "scan", labels=sim.paths["labels"], seed=seed,
-                      progress=sys.stderr.isatty())
+    world, result = api.demo(out, accounts=accounts, days=days, seed=seed, progress=sys.stderr.isatty())
+    click.echo(f"Simulated {world.counts['transactions']:,} transactions for {accounts:,} accounts in "
+               f"{world.paths['transactions'].parent}")
     _print_summary(result)
     import duckdb
 
@@ -238,8 +234,10 @@ def demo(out: str, accounts: int, days: int, seed: int) -> None:
     try:
         rows = con.execute("SELECT indicator_id, accounts_flagged, true_positives, precision, recall FROM feedback "
                            "ORDER BY indicator_id").fetchall()
+        matches = con.execute("SELECT count(*) FROM intel_matches").fetchall()[0][0]
     finally:
         con.close()
+    click.echo(f"\nPartner watchlist: {matches} account(s) matched.")
     click.echo("\nAgainst the planted labels (account level):")
     for ind, flagged, tp, prec, rec in rows:
         click.echo(f"  {ind:<9} flagged {flagged:>5}  true positives {tp:>5}  precision {prec if prec is not None else 0:.2f}"

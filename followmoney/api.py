@@ -142,3 +142,33 @@ def scan(
     paths = {name: record.out / name for name in OUTPUT_FILES if (record.out / name).exists()}
     paths["workspace.duckdb"] = record.workspace
     return ScanResult(record.out, record.workspace, record.manifest, alerts, hits, clusters, paths)
+
+
+def demo(out: str | Path = "followmoney-demo", accounts: int = 1500, days: int = 120, seed: int = 7,
+         progress: bool = False) -> tuple[Any, ScanResult]:
+    """Simulate a small world with planted scenarios and scan it end to end, as trainers show it.
+
+    A partner's watchlist is simulated too: the phone numbers of the planted controllers, as a
+    public-private partnership would share numbers seen in escort ads, so stage `share` has
+    intelligence to match.
+
+    Returns:
+        (the simulation result, the scan result).
+    """
+    from followmoney.simulate import simulate
+
+    out = Path(out)
+    world = simulate(out / "data", accounts=accounts, days=days, seed=seed)
+    labels = pl.read_parquet(world.paths["labels"])
+    controllers = labels.filter((pl.col("role") == "controller") & pl.col("scenario_id").str.contains(r"^pass_through-"))
+    phones = (pl.read_parquet(world.paths["parties"])
+              .join(controllers.select("account_id"), on="account_id")
+              .select(pl.lit("phone").alias("kind"), pl.col("phone").alias("value"),
+                      pl.lit("partner: numbers seen in escort ads (simulated)").alias("source"),
+                      pl.lit("THB investigation").alias("purpose"))
+              .unique().sort("value"))
+    watchlist = out / "data" / "watchlist.csv"
+    phones.write_csv(watchlist)
+    result = scan(str(world.paths["transactions"]), parties=str(world.paths["parties"]), out=out / "scan",
+                  watchlist=watchlist, labels=world.paths["labels"], seed=seed, progress=progress)
+    return world, result
