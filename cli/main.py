@@ -101,7 +101,20 @@ def _print_summary(result: Any) -> None:
     console.print(result.summary(), markup=False)
 
 
-@main.command()
+_SCAN_EPILOG = """\b
+Examples:
+  followmoney scan txns.parquet
+  followmoney scan exports/ --parties kyc.csv --profile bank.yml --jurisdiction CA
+  followmoney scan txns.csv --set CSH01.threshold=15000 -i cash
+  followmoney scan --workspace out/workspace.duckdb --from-stage score
+
+\b
+Exit codes: 0 ran; 1 alerts found with --fail-on-alerts; 2 bad input, profile or
+parameters (the message says what to fix); 3 internal error.
+"""
+
+
+@main.command(epilog=_SCAN_EPILOG)
 @click.argument("source", nargs=-1, type=click.Path())
 @click.option("--parties", multiple=True, type=click.Path(), help="KYC parties file(s): CSV or Parquet.")
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False), help="YAML profile: column mapping, codes, formats, thresholds.")
