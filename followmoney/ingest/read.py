@@ -133,16 +133,42 @@ def read_raw(ws: Workspace, src: InputSource, table: str, csv: dict[str, Any]) -
         opts.append(f"encoding = {_quote(encoding)}")
     try:
         con.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM read_csv({path}, {", ".join(opts)})')
+        # One line can have several errors (a short line: one per missing column); it is one reject.
         rejects = con.execute(
-            "SELECT DISTINCT line, csv_line, error_message FROM reject_errors ORDER BY line"
+            "SELECT line, min(csv_line), min(error_message) FROM reject_errors GROUP BY line ORDER BY line"
         ).fetchall()
     except Exception as err:  # noqa: BLE001
         raise InputSchemaError([SchemaProblem(src.name, "-", "unreadable", f"a readable CSV file ({err})")]) from None
     finally:
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
-    _add_csv_line_numbers(ws, table, [int(r[0]) for r in rejects], header=bool(csv.get("header", True)))
-    return {"rejects": [(int(r[0]), r[1], r[2]) for r in rejects]}
+    blank = [] if encoding.startswith("utf-16") else _empty_lines(src.path)
+    _add_csv_line_numbers(ws, table, [int(r[0]) for r in rejects], header=bool(csv.get("header", True)),
+                          empty_lines=blank)
+    # With CRLF line ends DuckDB reports the line with the previous line's '\n' in front of it.
+    return {"rejects": [(int(r[0]), r[1].strip("\r\n") if r[1] else r[1], r[2]) for r in rejects]}
+
+
+def _empty_lines(path: Path) -> list[int]:
+    """1-based numbers of the empty lines of a file: DuckDB skips them without a record or a reject.
+
+    The common file has none; that is settled by a scan at C speed, the line loop runs only otherwise.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(2)
+        found = head[:1] == b"\n" or head == b"\r\n"
+        tail = head
+        while not found:
+            block = fh.read(1 << 23)
+            if not block:
+                break
+            chunk = tail + block
+            found = b"\n\n" in chunk or b"\n\r\n" in chunk
+            tail = chunk[-2:]
+    if not found:
+        return []
+    with path.open("rb") as fh:
+        return [n for n, line in enumerate(fh, start=1) if line in (b"\n", b"\r\n", b"\r")]
 
 
 def _add_row_numbers(ws: Workspace, table: str, offset: int) -> None:
@@ -152,21 +178,29 @@ def _add_row_numbers(ws: Workspace, table: str, offset: int) -> None:
     )
 
 
-def _add_csv_line_numbers(ws: Workspace, table: str, rejected_lines: list[int], header: bool) -> None:
-    """Number each loaded record with its line in the file, skipping the lines that were rejected.
+def _add_csv_line_numbers(ws: Workspace, table: str, rejected_lines: list[int], header: bool,
+                          empty_lines: list[int] | tuple[int, ...] = ()) -> None:
+    """Number each loaded record with its line in the file.
 
-    Good record k (1-based) sits on line k + header + (number of rejected lines before it). With
-    rejected lines r_1 < r_2 < ..., the i-th rejected line has g_i = r_i - header - i good records
-    before it, so record k follows every rejected line with g_i < k.
+    The lines without a record are the header (the first non-empty line), the rejected lines and the
+    empty lines, which DuckDB skips silently. With those lines n_1 < n_2 < ..., the i-th has
+    g_i = n_i - i record lines before it, so record k (1-based) sits on line k + #{i : g_i < k}.
     """
-    hdr = 1 if header else 0
-    gaps = sorted(r - hdr - i for i, r in enumerate(sorted(rejected_lines), start=1))
+    empty = set(empty_lines)
+    others = empty | set(rejected_lines)
+    if header:
+        first = 1
+        while first in empty:
+            first += 1
+        others.add(first)
+    gaps = [n - i for i, n in enumerate(sorted(others), start=1)]
     ws.con.execute("CREATE OR REPLACE TEMP TABLE __fm_gaps (g BIGINT)")
     if gaps:
         ws.con.executemany("INSERT INTO __fm_gaps VALUES (?)", [(g,) for g in gaps])
+    # Qualified names: unqualified `rowid` in the subquery would be the gaps table's own rowid.
     ws.con.execute(
         f"""CREATE OR REPLACE TABLE "{table}" AS
-        SELECT (t.rowid + 1) + {hdr} + (SELECT count(*) FROM __fm_gaps AS gp WHERE gp.g < t.rowid + 1) AS __row, t.*
+        SELECT (t.rowid + 1) + (SELECT count(*) FROM __fm_gaps AS gp WHERE gp.g < t.rowid + 1) AS __row, t.*
         FROM "{table}" AS t ORDER BY t.rowid"""
     )
 

@@ -186,17 +186,19 @@ def _plan_source(ws: Workspace, src: InputSource, table: str, available: dict[st
         mapped = {k: cols[k] for k in ("channel", "currency") if k in cols}
     else:
         mapped = _resolve_columns(available, tx["columns"] or {})
+        reported = set()  # mapped to a column the file lacks: reported once, here
         for canon, src_col in list(mapped.items()):
             if src_col not in available:
                 col_of(src_col, canon)
                 del mapped[canon]
+                reported.add(canon)
         required = ["txn_id", "ts", "amount", "payer_account", "beneficiary_account"]
         if not tx["default_currency"]:
             required.append("currency")
         if not (tx["default_channel"] or tx["channel_rules"]):
             required.append("channel")
         for canon in required:
-            if canon not in mapped:
+            if canon not in mapped and canon not in reported:
                 hint = (tx["columns"] or {}).get(canon)
                 problems.append(SchemaProblem(
                     src.name, hint or canon, "missing_column",
