@@ -192,6 +192,10 @@ def load_profile(
         user, user_name = dict(profile), "mapping"
     elif profile is not None:
         user, user_name = _read_yaml(Path(profile)), f"file:{Path(profile).name}"
+        # Files a profile names are found beside the profile, wherever the scan is started from.
+        for key in ("rates", "watchlist"):
+            if isinstance(user.get(key), str) and not Path(user[key]).is_absolute():
+                user[key] = str(Path(profile).resolve().parent / user[key])
     code = jurisdiction or user.get("jurisdiction")
     problems: list[str] = []
     if code:

@@ -50,6 +50,11 @@ def _rows(draws):
     return rows
 
 
+def _accounts(rows):
+    """Every account in the rows, counterparties included: they can be flagged too."""
+    return sorted({a for r in rows for a in (r["payer_account"], r["beneficiary_account"]) if a})
+
+
 def _legs(rows, account):
     """The account's legs sorted as postings are: (ts, txn order), signed amounts."""
     legs = []
@@ -63,7 +68,7 @@ def _legs(rows, account):
 
 def reference_pass_through(rows, min_inflow, min_ratio, window_hours, min_events, period_days):
     hits = []
-    for account in ACCOUNTS:
+    for account in _accounts(rows):
         legs = _legs(rows, account)
         events = []
         for i, (ts, _, amount, r) in enumerate(legs):
@@ -97,7 +102,7 @@ def reference_pass_through(rows, min_inflow, min_ratio, window_hours, min_events
 def reference_structuring(rows, threshold, margin, window_days, min_count):
     hits = []
     window = timedelta(days=window_days)
-    for account in ACCOUNTS:
+    for account in _accounts(rows):
         deps = [(r["ts"], idx, r) for idx, r in enumerate(rows)
                 if r["beneficiary_account"] == account and r["channel"] == "cash"
                 and threshold * (1 - margin) <= r["amount"] < threshold]

@@ -129,6 +129,9 @@ def read_raw(ws: Workspace, src: InputSource, table: str, csv: dict[str, Any]) -
     if csv.get("delimiter"):
         opts.append(f"delim = {_quote(csv['delimiter'])}")
     encoding = (csv.get("encoding") or "utf-8").lower().replace("_", "-")
+    # DuckDB knows ISO-8859-1 by one name only.
+    encoding = {"latin1": "latin-1", "iso-8859-1": "latin-1", "iso8859-1": "latin-1", "l1": "latin-1"}.get(encoding,
+                                                                                                        encoding)
     if encoding not in ("utf-8", "utf8"):
         opts.append(f"encoding = {_quote(encoding)}")
     try:

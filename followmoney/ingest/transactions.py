@@ -25,6 +25,7 @@ from followmoney.schema import CHANNELS, QUARANTINE, REASON_TEXT, TRANSACTIONS, 
 from followmoney.workspace import Workspace
 
 OPTIONAL = [c.name for c in TRANSACTIONS if not c.required]
+_FILE_STRIDE = 1 << 40  # rows per file in txn_idx; far beyond any file
 _OPT_TYPES = {c.name: c.dtype for c in TRANSACTIONS if not c.required}
 _TEXTUAL = ("VARCHAR",)
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$")
@@ -243,21 +244,24 @@ def _plan_source(ws: Workspace, src: InputSource, table: str, available: dict[st
     return f
 
 
-def _reason_case(f: _Fields) -> tuple[str, str, str]:
-    """CASE expressions giving, for each row, its first failing check: reason, column, raw value."""
-    v, r = f.value, f.raw
+def _reason_case() -> tuple[str, str, str]:
+    """CASE expressions giving, for each row, its first failing check: reason, column, raw value.
+
+    They read the columns of the per-source projection (`__raw_*` as read, the rest parsed), so each
+    field is parsed once however many checks look at it.
+    """
     checks = [
-        (ReasonCode.MISSING_VALUE, "txn_id", f"{r['txn_id']} IS NULL", "NULL"),
-        (ReasonCode.MISSING_VALUE, "ts", f"{r['ts']} IS NULL", "NULL"),
-        (ReasonCode.UNPARSEABLE_TIMESTAMP, "ts", f"{v['ts']} IS NULL", r["ts"]),
-        (ReasonCode.MISSING_VALUE, "amount", f"{r['amount']} IS NULL", "NULL"),
-        (ReasonCode.UNPARSEABLE_AMOUNT, "amount", f"{v['amount']} IS NULL", r["amount"]),
-        (ReasonCode.AMOUNT_NOT_POSITIVE, "amount", f"{v['amount']} <= 0", r["amount"]),
-        (ReasonCode.MISSING_VALUE, "channel", f"{r['channel']} IS NULL", "NULL"),
-        (ReasonCode.UNKNOWN_CHANNEL, "channel", f"{v['channel']} NOT IN ({', '.join(_q(c) for c in CHANNELS)})", r["channel"]),
-        (ReasonCode.MISSING_VALUE, "currency", f"{r['currency']} IS NULL", "NULL"),
-        (ReasonCode.UNKNOWN_CURRENCY, "currency", f"{v['currency']} NOT IN (SELECT code FROM __fm_iso4217)", r["currency"]),
-        (ReasonCode.NO_ACCOUNT, "payer_account", f"{v['payer_account']} IS NULL AND {v['beneficiary_account']} IS NULL", "NULL"),
+        (ReasonCode.MISSING_VALUE, "txn_id", "txn_id IS NULL", "NULL"),
+        (ReasonCode.MISSING_VALUE, "ts", "__raw_ts IS NULL", "NULL"),
+        (ReasonCode.UNPARSEABLE_TIMESTAMP, "ts", "ts IS NULL", "__raw_ts"),
+        (ReasonCode.MISSING_VALUE, "amount", "__raw_amount IS NULL", "NULL"),
+        (ReasonCode.UNPARSEABLE_AMOUNT, "amount", "amount IS NULL", "__raw_amount"),
+        (ReasonCode.AMOUNT_NOT_POSITIVE, "amount", "amount <= 0", "__raw_amount"),
+        (ReasonCode.MISSING_VALUE, "channel", "__raw_channel IS NULL", "NULL"),
+        (ReasonCode.UNKNOWN_CHANNEL, "channel", f"channel NOT IN ({', '.join(_q(c) for c in CHANNELS)})", "__raw_channel"),
+        (ReasonCode.MISSING_VALUE, "currency", "__raw_currency IS NULL", "NULL"),
+        (ReasonCode.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT code FROM __fm_iso4217)", "__raw_currency"),
+        (ReasonCode.NO_ACCOUNT, "payer_account", "payer_account IS NULL AND beneficiary_account IS NULL", "NULL"),
     ]
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {_q(code.value)}" for code, _, cond, _ in checks) + " END"
     column = "CASE " + " ".join(f"WHEN {cond} THEN {_q(col)}" for _, col, cond, _ in checks) + " END"
@@ -270,8 +274,9 @@ def _create_tables(ws: Workspace) -> None:
     ws.sql(f"CREATE OR REPLACE TABLE quarantine ({cols})")
     opt = ", ".join(f"{c.name} {c.dtype}" for c in TRANSACTIONS if not c.required)
     ws.sql(
-        "CREATE OR REPLACE TABLE __fm_stage (__file_idx INTEGER, __row BIGINT, txn_id VARCHAR, ts TIMESTAMP, "
-        f"amount DOUBLE, currency VARCHAR, payer_account VARCHAR, beneficiary_account VARCHAR, channel VARCHAR, {opt})"
+        "CREATE OR REPLACE TABLE __fm_stage (__file_idx INTEGER, __row BIGINT, __reason VARCHAR, __column VARCHAR, "
+        "__raw VARCHAR, txn_id VARCHAR, ts TIMESTAMP, amount DOUBLE, currency VARCHAR, payer_account VARCHAR, "
+        f"beneficiary_account VARCHAR, channel VARCHAR, {opt})"
     )
     ws.sql("CREATE OR REPLACE TEMP TABLE __fm_iso4217 (code VARCHAR)")
     ws.con.executemany("INSERT INTO __fm_iso4217 VALUES (?)", [(c,) for c in iso_currencies()])
@@ -310,45 +315,50 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
     if problems:
         raise InputSchemaError(problems)
     opt_cols = [c.name for c in TRANSACTIONS if not c.required]
+    reason, column, raw_value = _reason_case()
     for i, (src, plan, fc) in enumerate(zip(sources, plans, counts, strict=True)):
         assert plan is not None  # problems were raised above
-        reason, column, raw_value = _reason_case(plan)
         opt = ", ".join(f"CAST({plan.value.get(c, 'NULL')} AS {_OPT_TYPES[c]}) AS {c}" for c in opt_cols)
+        # Every row lands in the stage once, good or bad; bad ones then move to the quarantine.
         ws.sql(
-            f"""CREATE OR REPLACE TEMP TABLE __fm_norm AS
-            SELECT __row, {reason} AS __reason, {column} AS __column, {raw_value} AS __raw,
-                   {plan.raw['txn_id']} AS txn_id, {plan.value['ts']} AS ts, {plan.value['amount']} AS amount,
-                   {plan.value['currency']} AS currency, {plan.value['payer_account']} AS payer_account,
-                   {plan.value['beneficiary_account']} AS beneficiary_account, {plan.value['channel']} AS channel, {opt}
-            FROM "{raw_names[i]}" """
-        )
-        ws.sql(
-            f"""INSERT INTO quarantine
-            SELECT $f, n.__row, 'transactions', n.__reason, n.__column, n.__raw, CAST(to_json(r) AS VARCHAR)
-            FROM __fm_norm AS n JOIN "{raw_names[i]}" AS r ON r.__row = n.__row
-            WHERE n.__reason IS NOT NULL ORDER BY n.__row""",
-            {"f": src.name},
-        )
-        ws.sql(
-            f"""INSERT INTO __fm_stage SELECT {i}, __row, txn_id, ts, amount, currency, payer_account,
+            f"""INSERT INTO __fm_stage
+            SELECT {i}, __row, {reason}, {column}, {raw_value}, txn_id, ts, amount, currency, payer_account,
                    beneficiary_account, channel, {', '.join(opt_cols)}
-            FROM __fm_norm WHERE __reason IS NULL"""
+            FROM (SELECT __row, {plan.raw['txn_id']} AS txn_id, {plan.raw['ts']} AS __raw_ts, {plan.value['ts']} AS ts,
+                         {plan.raw['amount']} AS __raw_amount, {plan.value['amount']} AS amount,
+                         {plan.raw['currency']} AS __raw_currency, {plan.value['currency']} AS currency,
+                         {plan.raw['channel']} AS __raw_channel, {plan.value['channel']} AS channel,
+                         {plan.value['payer_account']} AS payer_account,
+                         {plan.value['beneficiary_account']} AS beneficiary_account, {opt}
+                  FROM "{raw_names[i]}")"""
         )
+        bad = ws.sql("SELECT count(*) FROM __fm_stage WHERE __file_idx = $i AND __reason IS NOT NULL",
+                     {"i": i}).fetchone()[0]
+        if bad:
+            ws.sql(
+                f"""INSERT INTO quarantine
+                SELECT $f, s.__row, 'transactions', s.__reason, s.__column, s.__raw, CAST(to_json(r) AS VARCHAR)
+                FROM __fm_stage AS s JOIN "{raw_names[i]}" AS r ON r.__row = s.__row
+                WHERE s.__file_idx = $i AND s.__reason IS NOT NULL ORDER BY s.__row""",
+                {"f": src.name, "i": i},
+            )
+            ws.sql("DELETE FROM __fm_stage WHERE __file_idx = $i AND __reason IS NOT NULL", {"i": i})
         fc.read += int(ws.sql(f'SELECT count(*) FROM "{raw_names[i]}"').fetchone()[0])
         ws.drop(raw_names[i])
         if progress:
             progress(1)
-    ws.sql("DROP TABLE IF EXISTS __fm_norm")
     _quarantine_duplicates(ws, sources)
-    _convert_currency(ws, profile, sources)
+    converted = _convert_currency(ws, profile, sources)
     _apply_period(ws, profile, sources)
     loaded = {int(k): int(v) for k, v in ws.sql("SELECT __file_idx, count(*) FROM __fm_stage GROUP BY 1").fetchall()}
     check_reject_rates(ws, counts, loaded, float(profile["max_reject_rate"]), "transactions")
+    # txn_idx encodes (file, row): unique, ordered like the input, and free of a sort over all rows.
     ws.sql(
-        """CREATE OR REPLACE TABLE txns AS
-        SELECT CAST(row_number() OVER (ORDER BY __file_idx, __row) - 1 AS BIGINT) AS txn_idx, * EXCLUDE (__file_idx, __row),
-               __file_idx AS source_file_idx, __row AS source_row
-        FROM __fm_stage ORDER BY __file_idx, __row"""
+        f"""CREATE OR REPLACE TABLE txns AS
+        SELECT CAST(__file_idx AS BIGINT) * {_FILE_STRIDE} + __row AS txn_idx,
+               * EXCLUDE (__file_idx, __row, __reason, __column, __raw),
+               {'' if converted else 'amount AS amount_rc, '}__file_idx AS source_file_idx, __row AS source_row
+        FROM __fm_stage{' ORDER BY __file_idx, __row' if converted else ''}"""
     )
     ws.sql("DROP TABLE __fm_stage")
     # Optional columns no source provides are dropped, so "present" means "some input has it".
@@ -365,7 +375,8 @@ def _move_to_quarantine(ws: Workspace, sources: list[InputSource], where: str, r
         f"""INSERT INTO quarantine
         SELECT {names}, __row, 'transactions', {_q(reason.value)}, {_q(column)}, CAST({raw} AS VARCHAR),
                CAST(to_json(s) AS VARCHAR)
-        FROM __fm_stage AS s WHERE {where} ORDER BY __file_idx, __row"""
+        FROM (SELECT * EXCLUDE (__reason, __column, __raw) FROM __fm_stage) AS s
+        WHERE {where} ORDER BY __file_idx, __row"""
     )
     ws.sql(f"DELETE FROM __fm_stage WHERE {where}")
 
@@ -381,14 +392,14 @@ def _quarantine_duplicates(ws: Workspace, sources: list[InputSource]) -> None:
     ws.sql("DROP TABLE __fm_dups")
 
 
-def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource]) -> None:
-    """Add `amount_rc`, the amount in the reporting currency (identity without a rates file)."""
-    ws.sql("ALTER TABLE __fm_stage ADD COLUMN amount_rc DOUBLE")
+def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource]) -> bool:
+    """With a rates file, add `amount_rc` (the amount in the reporting currency) and quarantine rows
+    without a rate; returns whether it did. Without one, `amount` is taken as is when `txns` is built.
+    """
     rates = profile["rates"]
     rc = profile["reporting_currency"]
     if not rates:
-        ws.sql("UPDATE __fm_stage SET amount_rc = amount")
-        return
+        return False
     try:
         ws.sql(
             f"""CREATE OR REPLACE TEMP TABLE __fm_rates AS
@@ -402,12 +413,13 @@ def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource
             f"a CSV with columns date (YYYY-MM-DD), currency, rate ({str(err).splitlines()[0]})")],
             headline="The exchange-rate file cannot be used.") from None
     ws.sql(
-        """UPDATE __fm_stage AS s SET amount_rc = round(s.amount * r.rate, 2)
-        FROM (SELECT s2.__file_idx AS f, s2.__row AS rw, r.rate FROM __fm_stage AS s2
-              ASOF JOIN __fm_rates AS r ON s2.currency = r.currency AND CAST(s2.ts AS DATE) >= r.date) AS r
-        WHERE s.__file_idx = r.f AND s.__row = r.rw"""
+        """CREATE OR REPLACE TABLE __fm_stage AS
+        SELECT s.*, round(s.amount * r.rate, 2) AS amount_rc
+        FROM __fm_stage AS s ASOF LEFT JOIN __fm_rates AS r ON s.currency = r.currency AND CAST(s.ts AS DATE) >= r.date
+        ORDER BY s.__file_idx, s.__row"""
     )
     _move_to_quarantine(ws, sources, "amount_rc IS NULL", ReasonCode.NO_EXCHANGE_RATE, "currency", "currency")
+    return True
 
 
 def _apply_period(ws: Workspace, profile: Profile, sources: list[InputSource]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 from importlib import resources
 
+import pyarrow as pa
+
 from followmoney.pipeline.stage import Context, Stage
 from followmoney.profile import load_profile
 
@@ -35,10 +37,11 @@ def _run(ctx: Context) -> dict[str, int]:
     ctx.ws.sql("CREATE OR REPLACE TABLE scope (key VARCHAR, value VARCHAR)")
     ctx.ws.con.executemany("INSERT INTO scope VALUES (?, ?)", rows)
     text = resources.files("followmoney.data").joinpath("mcc_groups.csv").read_text(encoding="utf-8")
-    groups = [(r["mcc"], r["merchant_group"]) for r in csv.DictReader(text.splitlines())]
-    ctx.ws.sql("CREATE OR REPLACE TABLE mcc_groups (mcc VARCHAR PRIMARY KEY, merchant_group VARCHAR)")
-    ctx.ws.con.executemany("INSERT INTO mcc_groups VALUES (?, ?)", groups)
-    return {"scope": len(rows), "mcc_groups": len(groups)}
+    groups = list(csv.DictReader(text.splitlines()))
+    # One Arrow hand-off instead of a row-by-row insert (which cost half a second).
+    n = ctx.ws.put("mcc_groups", pa.table({"mcc": [g["mcc"] for g in groups],
+                                            "merchant_group": [g["merchant_group"] for g in groups]}))
+    return {"scope": len(rows), "mcc_groups": n}
 
 
 STAGE = Stage(
