@@ -23,11 +23,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner
-from followmoney.cli.main import main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import followmoney
+from followmoney.cli.main import main
 from followmoney.errors import InputSchemaError, MappingError, ProfileError
 from followmoney.ingest.read import expand_sources
 from followmoney.ingest.transactions import load_transactions

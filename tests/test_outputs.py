@@ -10,7 +10,16 @@ import duckdb
 import polars as pl
 import pytest
 
-from followmoney.schema import ALERTS, CHANNELS, LABEL_TXNS, LABELS, OUTPUT_TABLES, PARTIES, ROLES, TRANSACTIONS
+from followmoney.schema import (
+    ALERTS,
+    CHANNELS,
+    LABEL_TXNS,
+    LABELS,
+    OUTPUT_TABLES,
+    PARTIES,
+    ROLES,
+    TRANSACTIONS,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

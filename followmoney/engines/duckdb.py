@@ -46,9 +46,8 @@ class DuckDBEngine:
     def run_sql_indicator(self, cls: type[Indicator], params: dict[str, Any]) -> pa.Table:
         """Run one SQL indicator; columns beyond the raw hit contract become the `details` JSON."""
         assert cls.sql is not None
-        used = {k: v for k, v in params.items()}
         try:
-            self.ws.sql(f"CREATE OR REPLACE TEMP TABLE __fm_sqlhits AS {cls.sql}", used)
+            self.ws.sql(f"CREATE OR REPLACE TEMP TABLE __fm_sqlhits AS {cls.sql}", params)
             cols = self.ws.columns("__fm_sqlhits")
             extra = [c for c in cols if c not in RAW_HIT_SCHEMA.names]
             details = ("CAST(to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in extra) + ")) AS VARCHAR)"

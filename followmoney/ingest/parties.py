@@ -12,7 +12,7 @@ from followmoney.schema import PARTIES, ReasonCode
 from followmoney.workspace import Workspace
 
 
-def _parsed(canon: str, dtype: str, col: str, fmt: str | None, csv: dict[str, Any]) -> tuple[str, ReasonCode | None]:
+def _parsed(dtype: str, col: str, fmt: str | None, csv: dict[str, Any]) -> tuple[str, ReasonCode | None]:
     text = _text(col)
     if dtype == "DATE":
         return (f"CAST(try_strptime({text}, {_q(fmt)}) AS DATE)" if fmt else f"TRY_CAST({text} AS DATE)",
@@ -56,7 +56,7 @@ def load_parties(ws: Workspace, sources: list[InputSource], profile: Profile) ->
                 values.append(f"CAST(NULL AS {c.dtype})")
                 continue
             col = _ident(mapping[c.name])
-            expr, reason = _parsed(c.name, c.dtype, col, cfg["date_format"], cfg["csv"])
+            expr, reason = _parsed(c.dtype, col, cfg["date_format"], cfg["csv"])
             values.append(expr)
             if reason is not None:
                 checks.append((f"{_text(col)} IS NOT NULL AND {expr} IS NULL", reason, c.name, _text(col)))
