@@ -32,7 +32,7 @@ import numpy as np
 
 from followmoney.errors import IndicatorDefinitionError
 from followmoney.params import Param
-from followmoney.schema import ROLES, TRANSACTIONS, TYPOLOGIES
+from followmoney.schema import PARTIES, ROLES, TRANSACTIONS, TYPOLOGIES
 from followmoney.sources import SOURCES, base_tag
 
 
@@ -73,7 +73,14 @@ DERIVED_COLUMNS: frozenset[str] = frozenset(
 )
 """Posting columns computed at ingest; SQL may read them without listing them in `requires`."""
 
+SUPPORT_COLUMNS: frozenset[str] = frozenset(
+    {"account_id", "party_id", "is_customer", "counterparty_country", "list_name", "value", "tag", "mcc",
+     "merchant_group"}
+)
+"""Columns of the workspace's support tables (`accounts`, `lists`, `mcc_groups`) that SQL may read."""
+
 _CANONICAL = frozenset(c.name for c in TRANSACTIONS)
+_PARTY_COLUMNS = frozenset(c.name for c in PARTIES)
 _ID = re.compile(r"^[A-Z]{3}\d{2}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 _REGISTERED: dict[str, type[Indicator]] = {}
@@ -90,6 +97,10 @@ class Indicator:
         typologies: subset of `followmoney.schema.TYPOLOGIES`.
         sources: source tags of the reference (e.g. "F20", "F14(sec)").
         requires: canonical transaction columns the indicator reads.
+        requires_parties: KYC columns (of `followmoney.schema.PARTIES`) the indicator reads; without
+            them, or with a parties table that leaves them empty, it is skipped with the reason.
+        requires_lists: names of the lists (`lists` table: `list_name`, `value`, `tag`) it reads;
+            an empty or missing list skips it with the reason.
         params: declared parameters.
         sql: DuckDB SQL over `postings`, or None.
         kernel: numba-jitted function, or None.
@@ -107,6 +118,8 @@ class Indicator:
     typologies: ClassVar[tuple[str, ...]] = ()
     sources: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
+    requires_parties: ClassVar[tuple[str, ...]] = ()
+    requires_lists: ClassVar[tuple[str, ...]] = ()
     params: ClassVar[tuple[Param, ...]] = ()
     sql: ClassVar[str | None] = None
     kernel: ClassVar[Callable[..., Any] | None] = None
@@ -189,6 +202,8 @@ def _check_definition(cls: type[Indicator]) -> None:
     need(not unknown, f"unknown source tags {unknown}; known: {', '.join(SOURCES)}")
     need(cls.role_hint is None or cls.role_hint in ROLES, f"role_hint must be one of {ROLES} or None")
     need(set(cls.requires) <= _CANONICAL, f"requires {sorted(set(cls.requires) - _CANONICAL)} are not canonical columns")
+    need(set(cls.requires_parties) <= _PARTY_COLUMNS,
+         f"requires_parties {sorted(set(cls.requires_parties) - _PARTY_COLUMNS)} are not parties columns")
     sections = cls.doc_sections()
     found = [k for k in sections if k]
     need(found == list(DOC_SECTIONS), f"docstring needs the sections {list(DOC_SECTIONS)} in order, found {found}")
@@ -200,7 +215,7 @@ def _check_definition(cls: type[Indicator]) -> None:
     names = [p.name for p in cls.params]
     need(len(names) == len(set(names)), "parameter names must be unique")
     if cls.sql is not None:
-        problems.extend(_check_sql(cls.sql, set(names), set(cls.requires)))
+        problems.extend(_check_sql(cls.sql, set(names), set(cls.requires) | set(cls.requires_parties)))
     if cls.kernel is not None:
         py = getattr(cls.kernel, "py_func", None)
         need(py is not None, "kernel must be a numba.njit function (cache=True, in an importable module)")
@@ -238,7 +253,7 @@ def _check_sql(sql: str, param_names: set[str], requires: set[str]) -> list[str]
         problems.append(f"sql placeholders {sorted(placeholders)} must equal the params {sorted(param_names)}")
     aliases = {a.alias for a in tree.find_all(exp.Alias)} | {c.alias_or_name for c in tree.find_all(exp.CTE)}
     columns = {c.name for c in tree.find_all(exp.Column)} - aliases
-    extra = columns - requires - DERIVED_COLUMNS
+    extra = columns - requires - DERIVED_COLUMNS - SUPPORT_COLUMNS
     if extra:
         problems.append(f"sql reads columns {sorted(extra)} that are not in requires")
     return problems

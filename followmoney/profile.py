@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "scoring": {"alert_threshold": 0.5, "weights": {}, "decisive": None},
     "link": {"max_accounts_per_identifier": 20, "min_shared_beneficiary_senders": 2},
     "watchlist": None,
+    "lists": {},
 }
 """Every key a profile may set, with its default."""
 
@@ -93,7 +94,7 @@ def _merge(base: dict[str, Any], layer: Mapping[str, Any], path: str, strict: bo
             continue
         # Mappings whose keys are the user's own (column names, codes, indicator ids) merge freely.
         free = path + key in {"transactions.columns", "transactions.codes", "parties.columns", "indicators",
-                              "scoring.weights"} or path.startswith(("indicators.", "transactions.codes."))
+                              "scoring.weights", "lists"} or path.startswith(("indicators.", "transactions.codes."))
         if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
             _merge(base[key], value, f"{path}{key}.", strict and not free, problems)
         else:
@@ -193,9 +194,15 @@ def load_profile(
     elif profile is not None:
         user, user_name = _read_yaml(Path(profile)), f"file:{Path(profile).name}"
         # Files a profile names are found beside the profile, wherever the scan is started from.
+        base = Path(profile).resolve().parent
         for key in ("rates", "watchlist"):
             if isinstance(user.get(key), str) and not Path(user[key]).is_absolute():
-                user[key] = str(Path(profile).resolve().parent / user[key])
+                user[key] = str(base / user[key])
+        for name, spec in (user.get("lists") or {}).items():
+            spec = {"path": spec} if isinstance(spec, str) else dict(spec or {})
+            if isinstance(spec.get("path"), str) and not Path(spec["path"]).is_absolute():
+                spec["path"] = str(base / spec["path"])
+            user["lists"][name] = spec
     code = jurisdiction or user.get("jurisdiction")
     problems: list[str] = []
     if code:

@@ -34,6 +34,8 @@ class Case:
     params: dict[str, Any] = field(default_factory=dict)
     expect_evidence: dict[str, list[str]] = field(default_factory=dict)
     description: str = ""
+    flips: dict[str, Any] = field(default_factory=dict)
+    """Parameter values that each, alone, move this positive case across its boundary (no hit)."""
 
 
 def _table(rows: str) -> pa.Table:
@@ -55,7 +57,7 @@ def load_cases(cls: type[Indicator]) -> list[Case]:
     if data.get("indicator") != cls.id:
         raise ValueError(f"{path} is for {data.get('indicator')!r}, not {cls.id}")
     return [Case(cls.id, name, _table(c["rows"]), tuple(c.get("expect_hits", [])), c.get("params") or {},
-                 c.get("expect_evidence") or {}, c.get("description", ""))
+                 c.get("expect_evidence") or {}, c.get("description", ""), c.get("flips") or {})
             for name, c in data["cases"].items()]
 
 

@@ -37,3 +37,24 @@ def test_every_indicator_has_positive_and_near_miss_cases(cls):
     assert negatives, "needs a negative case"
     # A near miss is a case with rows: an empty table proves nothing.
     assert all(c.rows.num_rows > 0 for c in negatives)
+
+
+FLIPS = [(cls, case, param, value) for cls, case in CASES for param, value in case.flips.items()]
+
+
+@pytest.mark.parametrize(("cls", "case", "param", "value"), FLIPS,
+                         ids=[f"{c.id}-{k.name}-{p}" for c, k, p, _ in FLIPS])
+def test_moving_one_parameter_across_the_boundary_flips_the_outcome(cls, case, param, value):
+    assert case.expect_hits, "flips belong to positive cases"
+    assert run_case(case, cls), "the case must hit with its own parameters"
+    flipped = type(case)(**{**case.__dict__, "params": {**case.params, param: value}})
+    assert run_case(flipped, cls) == [], f"{param}={value} should remove the hit"
+
+
+@pytest.mark.parametrize("cls", registry.all(), ids=lambda c: c.id)
+def test_every_numeric_parameter_has_a_flip(cls):
+    from followmoney.params import Interval
+
+    numeric = {p.name for p in cls.params if isinstance(p.constraint, Interval)}
+    flipped = {p for case in load_cases(cls) for p in case.flips}
+    assert numeric <= flipped, f"no case flips {sorted(numeric - flipped)}"

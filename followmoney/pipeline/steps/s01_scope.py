@@ -1,7 +1,7 @@
 """Stage `scope` (step 1: understand the THB risk picture of the jurisdiction and sector).
 
 Resolves the case's scope: the jurisdiction profile (reporting currency, thresholds, time zone),
-the user's profile, the period, and the merchant dictionaries that rules share. The resolved
+the user's profile, the period, the merchant dictionaries and the name lists that rules share. The resolved
 profile is stored in the workspace so later stages, and later runs on the same workspace, use it.
 """
 
@@ -12,6 +12,7 @@ from importlib import resources
 
 import pyarrow as pa
 
+from followmoney.lists import load_lists
 from followmoney.pipeline.stage import Context, Stage
 from followmoney.profile import load_profile
 
@@ -41,7 +42,7 @@ def _run(ctx: Context) -> dict[str, int]:
     # One Arrow hand-off instead of a row-by-row insert (which cost half a second).
     n = ctx.ws.put("mcc_groups", pa.table({"mcc": [g["mcc"] for g in groups],
                                             "merchant_group": [g["merchant_group"] for g in groups]}))
-    return {"scope": len(rows), "mcc_groups": n}
+    return {"scope": len(rows), "mcc_groups": n, "lists": load_lists(ctx.ws, s)}
 
 
 STAGE = Stage(
@@ -50,6 +51,6 @@ STAGE = Stage(
     theme="understand the THB risk picture of the jurisdiction and sector",
     summary="resolve jurisdiction, profile, period and merchant dictionaries",
     needs=(),
-    produces=("scope", "mcc_groups"),
+    produces=("scope", "mcc_groups", "lists"),
     run=_run,
 )

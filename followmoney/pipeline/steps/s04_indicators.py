@@ -31,6 +31,15 @@ def available_columns(ctx: Context) -> set[str]:
     return present
 
 
+def available_party_columns(ctx: Context) -> set[str]:
+    """Parties columns that hold at least one value (none when no parties table was given)."""
+    if not ctx.ws.has("parties"):
+        return set()
+    cols = ctx.ws.columns("parties")
+    counts = ctx.ws.sql("SELECT " + ", ".join(f'count("{c}")' for c in cols) + " FROM parties").fetchone()
+    return {c for c, n in zip(cols, counts, strict=True) if n}
+
+
 def _run(ctx: Context) -> dict[str, int]:
     settings = ctx.settings
     selected = registry.select(ctx.options.indicators)
@@ -41,12 +50,21 @@ def _run(ctx: Context) -> dict[str, int]:
     decisive = scoring.get("decisive")
     weights = scoring.get("weights") or {}
     present = available_columns(ctx)
+    party_present = available_party_columns(ctx)
+    lists = set(r[0] for r in ctx.ws.sql("SELECT DISTINCT list_name FROM lists").fetchall()) if ctx.ws.has("lists") else set()
     rows = []
     for cls in selected:
         params = resolve(cls.id, cls.params, profile_params.get(cls.id), ctx.options.overrides.get(cls.id),
                          problems=problems)
-        missing = sorted(set(cls.requires) - present)
-        reason = f"columns absent or empty: {', '.join(missing)}" if missing else ""
+        reasons = []
+        if missing_cols := sorted(set(cls.requires) - present):
+            reasons.append(f"columns absent or empty: {', '.join(missing_cols)}")
+        if missing_party := sorted(set(cls.requires_parties) - party_present):
+            reasons.append(f"parties columns absent or empty: {', '.join(missing_party)}")
+        if missing_lists := sorted(set(cls.requires_lists) - lists):
+            reasons.append(f"lists empty or missing: {', '.join(missing_lists)}")
+        missing = bool(reasons)
+        reason = "; ".join(reasons)
         rows.append((cls.id, cls.name, cls.family, "kernel" if cls.kernel is not None else "sql", not missing, reason,
                      json.dumps(params, sort_keys=True),
                      cls.decisive if decisive is None else cls.id in decisive,
