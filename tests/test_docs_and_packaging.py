@@ -47,7 +47,8 @@ def test_wheel_installs_only_followmoney_with_its_data(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"followmoney", wheel.name.split("-py")[0] + ".dist-info"}
     for needed in ("followmoney/data/iso4217.txt", "followmoney/data/mcc_groups.csv",
-                   "followmoney/data/jurisdictions/US.yml", "followmoney/simulate/defaults.yml",
+                   "followmoney/data/jurisdictions/US.yml", "followmoney/data/lists/README.md",
+                   "followmoney/simulate/defaults.yml",
                    "followmoney/indicators/cash/CSH01_structuring_below_threshold.cases.yml",
                    "followmoney/cli/main.py"):
         assert needed in names
