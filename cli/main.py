@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from followmoney.cli.backtest import backtest
 from followmoney.cli.common import guarded, parse_overrides  # noqa: F401 - re-exported for plug-in commands
 from followmoney.cli.indicators import indicators
 from followmoney.cli.scan import scan
@@ -34,7 +35,7 @@ def main(verbose: bool, debug: bool) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-for command in (scan, steps, indicators, simulate, demo):
+for command in (scan, steps, indicators, simulate, demo, backtest):
     main.add_command(command)
 
 

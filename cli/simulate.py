@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -27,14 +28,23 @@ def simulate(accounts: int, days: int, seed: int, start: str, config: str | None
 
 
 @click.command()
+@click.argument("indicator_id", required=False)
 @click.option("--out", type=click.Path(file_okay=False), default="followmoney-demo", show_default=True)
 @click.option("--accounts", default=1500, show_default=True, help="Size of the simulated population.")
 @click.option("--days", default=120, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 @guarded
-def demo(out: str, accounts: int, days: int, seed: int) -> None:
-    """Simulate a small world with planted scenarios, scan it end to end and write the report."""
+def demo(indicator_id: str | None, out: str, accounts: int, days: int, seed: int) -> None:
+    """Simulate a small world with planted scenarios, scan it end to end and write the report.
+
+    With INDICATOR_ID (e.g. CSH01), explain that one indicator instead: its documentation, its worked
+    cases run live, the transactions that make it fire, and a chart of each firing case in OUT.
+    """
     from followmoney import api
+
+    if indicator_id:
+        _explain(indicator_id, Path(out))
+        return
 
     world, result = api.demo(out, accounts=accounts, days=days, seed=seed, progress=sys.stderr.isatty())
     click.echo(f"Simulated {world.counts['transactions']:,} transactions for {accounts:,} accounts in "
@@ -55,3 +65,26 @@ def demo(out: str, accounts: int, days: int, seed: int) -> None:
         click.echo(f"  {ind:<9} flagged {flagged:>5}  true positives {tp:>5}  precision {prec if prec is not None else 0:.2f}"
                    f"  recall {rec if rec is not None else 0:.2f}")
     click.echo(f"\nOpen the report: {result.out / 'report.html'}")
+
+
+def _explain(indicator_id: str, out: Path) -> None:
+    from rich.markdown import Markdown
+
+    from followmoney import registry
+    from followmoney.cli.common import console
+    from followmoney.training import explain_indicator
+
+    cls = registry.get(indicator_id)
+    shown = explain_indicator(cls, out)
+    screen = console()
+    screen.print(Markdown(shown["page"].split("## Implementation")[0]))
+    screen.print("[bold]Worked cases, run now[/bold]")
+    for case in shown["cases"]:
+        fired = sorted({h["account_id"] for h in case["hits"]})
+        verdict = "fires on " + ", ".join(fired) if fired else "does not fire"
+        screen.print(f"- {case['name']}: {verdict} (expected: {', '.join(case['expected']) or 'no hit'})", markup=False)
+        for h in case["hits"]:
+            screen.print(f"    evidence {', '.join(h['evidence_txn_ids'])}; value {h['value']:g}, score {h['score']:.2f}",
+                         markup=False)
+    for path in shown["charts"]:
+        click.echo(f"Chart: {path}")

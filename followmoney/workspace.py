@@ -49,11 +49,14 @@ class Workspace:
         path: database file, or ":memory:" for a throwaway workspace (tests, cases).
         memory_limit: DuckDB memory limit, e.g. "8GB"; defaults to half the machine.
         threads: DuckDB worker threads; defaults to every core.
+        read_only: open an existing workspace without changing it (temporary tables still work).
     """
 
-    def __init__(self, path: str | Path = ":memory:", memory_limit: str | None = None, threads: int | None = None):
+    def __init__(self, path: str | Path = ":memory:", memory_limit: str | None = None, threads: int | None = None,
+                 read_only: bool = False):
         self.path = str(path)
-        self.con = duckdb.connect(self.path)
+        self.read_only = read_only
+        self.con = duckdb.connect(self.path, read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
         if threads:
@@ -150,7 +153,7 @@ class Workspace:
     def close(self) -> None:
         """Checkpoint and close the database."""
         try:
-            if self.path != ":memory:":
+            if self.path != ":memory:" and not self.read_only:
                 self.con.execute("CHECKPOINT")
         finally:
             self.con.close()

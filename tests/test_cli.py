@@ -86,3 +86,11 @@ def test_demo_runs_end_to_end(cli, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo" / "scan" / "report.html").exists()
     assert "Against the planted labels" in result.output
+
+
+def test_demo_explains_one_indicator(cli, tmp_path: Path):
+    result = cli.invoke(main, ["demo", "FLW01", "--out", str(tmp_path / "d")], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    assert "three_inflows_forwarded_within_hours: fires on M1" in result.output
+    assert "only_two_events: does not fire" in result.output
+    assert (tmp_path / "d" / "FLW01_three_inflows_forwarded_within_hours.png").stat().st_size > 0
