@@ -1,9 +1,13 @@
 """Case files: one per suspect cluster and one per alerted account outside any cluster.
 
-A case gathers everything known about its accounts: members and roles, the hits with their
-evidence transactions, where the money went (trace and assets) and key figures. Possible victims
-(role `victim` or `mule`: accounts controlled by someone else) are listed apart from the subjects,
-never as subjects, as FinCEN asks (FIN-2020-A008).
+A case gathers everything known about its accounts: subjects with their roles and alerts, the
+indicators that fired with their evidence transactions, the links that joined the cluster, where
+the money went (trace and assets), key figures and a narrative skeleton assembled from those facts
+for the analyst to complete. Possible victims (role `victim` or `mule`: accounts that show signs of
+being controlled by someone else) are described in the narrative and listed apart, never as
+subjects, as FinCEN asks (FIN-2020-A008).
+
+Case files are deterministic: the same workspace gives the same bytes (no clock time inside).
 """
 
 from __future__ import annotations
@@ -13,26 +17,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
-from followmoney.outputs.files import atomic_path, write_text
+from followmoney.outputs.files import write_text
 from followmoney.workspace import Workspace
 
 VICTIM_ROLES = ("victim", "mule")
+"""Roles of accounts that may be controlled by someone else: described, never reported as subjects."""
 
 
 @dataclass(frozen=True)
 class Case:
-    """A case: an id, its kind (cluster or account) and its member accounts with roles."""
+    """A case: an id, its kind (cluster or account), its member accounts with roles, and its score."""
 
     case_id: str
     kind: str
     members: dict[str, str | None]
     score: float
 
+    @property
+    def subjects(self) -> list[str]:
+        """Members that may be reported as subjects (every role but the victim roles)."""
+        return sorted(a for a, r in self.members.items() if r not in VICTIM_ROLES)
+
+    @property
+    def possible_victims(self) -> list[str]:
+        """Members with a victim role."""
+        return sorted(a for a, r in self.members.items() if r in VICTIM_ROLES)
+
 
 def list_cases(ws: Workspace) -> list[Case]:
-    """Clusters first (by score), then lone alerted accounts (by rank)."""
+    """Every case: clusters first (by score, then id), then lone alerted accounts (by rank)."""
     cases: dict[str, dict[str, Any]] = {}
     for cid, acct, role, score in ws.sql(
             "SELECT cluster_id, account_id, role, cluster_score FROM clusters ORDER BY cluster_score DESC, cluster_id, account_id"
@@ -46,66 +59,161 @@ def list_cases(ws: Workspace) -> list[Case]:
     return out
 
 
-def _rows(ws: Workspace, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(ws: Workspace, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     cur = ws.sql(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def case_record(ws: Workspace, case: Case) -> dict[str, Any]:
-    """Everything about one case, as plain JSON-ready data."""
+def _optional(ws: Workspace, table: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of a table a resumed or partial run may not have."""
+    return _rows(ws, sql, params) if ws.has(table) else []
+
+
+def evidence_rows(ws: Workspace, txn_ids: list[str]) -> list[dict[str, Any]]:
+    """The evidence transactions, in time order, with the columns an investigator reads first."""
+    if not txn_ids:
+        return []
+    cols = set(ws.columns("txns"))
+    extra = "".join(f", {c}" if c in cols else f", CAST(NULL AS VARCHAR) AS {c}"
+                    for c in ("city", "counterparty_name", "memo", "beneficiary_country"))
+    return _rows(ws, f"""SELECT txn_id, ts, round(amount_rc, 2) AS amount, currency, round(amount, 2) AS amount_original,
+                                payer_account, beneficiary_account, channel{extra}
+                         FROM txns WHERE txn_id IN (SELECT unnest($t)) ORDER BY ts, txn_idx""", {"t": sorted(txn_ids)})
+
+
+def case_record(ws: Workspace, case: Case, top_flows: int = 40) -> dict[str, Any]:
+    """Everything about one case, as plain JSON-ready data (see docs/cases.md for the fields)."""
     members = sorted(case.members)
     p = {"m": members}
-    hits = _rows(ws, """SELECT indicator_id, account_id, window_start, window_end, value, score, evidence_txn_ids
+    alerts = {r["account_id"]: r for r in _rows(
+        ws, """SELECT account_id, party_id, score, rank, alert_reason, indicators, role_hypothesis FROM alerts
+               WHERE account_id IN (SELECT unnest($m)) ORDER BY rank""", p)}
+    hits = _rows(ws, """SELECT indicator_id, account_id, window_start, window_end, value, score, evidence_txn_ids, details
                         FROM hits WHERE account_id IN (SELECT unnest($m)) ORDER BY account_id, indicator_id, window_start""", p)
-    alerts = _rows(ws, "SELECT account_id, score, rank, alert_reason, role_hypothesis FROM alerts "
-                       "WHERE account_id IN (SELECT unnest($m)) ORDER BY rank", p)
-    edges = _rows(ws, "SELECT src, dst, kind, detail, amount FROM cluster_edges WHERE cluster_id = $c ORDER BY src, dst, kind",
-                  {"c": case.case_id})
-    assets = _rows(ws, "SELECT subject_account, category, amount, n_txns FROM assets "
-                       "WHERE subject_account IN (SELECT unnest($m)) ORDER BY subject_account, category", p)
-    trace = _rows(ws, """SELECT endpoint, hop, round(sum(attributed), 2) AS attributed, sum(n_txns) AS n_txns
-                         FROM trace_flows WHERE subject_account IN (SELECT unnest($m)) GROUP BY endpoint, hop
-                         ORDER BY hop, endpoint""", p)
+    names = {r[0]: (r[1], r[2]) for r in ws.sql("SELECT indicator_id, name, family FROM indicator_plan").fetchall()} \
+        if ws.has("indicator_plan") else {}
+    indicators: dict[str, dict[str, Any]] = {}
+    for h in hits:
+        ind = indicators.setdefault(h["indicator_id"], {
+            "indicator_id": h["indicator_id"], "name": names.get(h["indicator_id"], (None, None))[0],
+            "family": names.get(h["indicator_id"], (None, None))[1], "accounts": [], "n_hits": 0, "evidence_txn_ids": []})
+        ind["n_hits"] += 1
+        if h["account_id"] not in ind["accounts"]:
+            ind["accounts"].append(h["account_id"])
+        ind["evidence_txn_ids"] = sorted(set(ind["evidence_txn_ids"]) | set(h["evidence_txn_ids"]))
+    evidence_ids = sorted({t for h in hits for t in h["evidence_txn_ids"]})
+    links = _optional(ws, "cluster_edges", "SELECT src, dst, kind, detail, amount FROM cluster_edges WHERE cluster_id = $c "
+                                           "ORDER BY src, dst, kind, detail", {"c": case.case_id})
+    c = {"c": case.case_id}
+    ends = _optional(ws, "trace_ends", "SELECT origin, end_point, end_kind, attributed FROM trace_ends WHERE case_id = $c "
+                                       "ORDER BY attributed DESC, origin, end_point", c)
+    flows = _optional(ws, "trace_flows", f"""SELECT origin, hop, from_account, to_account, end_kind, attributed, n_txns,
+                                                   first_ts, last_ts
+                                            FROM trace_flows WHERE case_id = $c
+                                            ORDER BY attributed DESC, origin, hop, from_account, to_account LIMIT {int(top_flows)}""", c)
+    assets = _optional(ws, "assets", "SELECT account_id, category, detail, amount, n_txns FROM assets WHERE case_id = $c "
+                                     "ORDER BY account_id, category, detail NULLS FIRST", c)
+    by_category: dict[str, float] = {}
+    for a in assets:
+        by_category[a["category"]] = round(by_category.get(a["category"], 0.0) + a["amount"], 2)
+    proceeds = _optional(ws, "case_proceeds", "SELECT estimated_proceeds, cash_in, n_payers, basis FROM case_proceeds "
+                                              "WHERE case_id = $c", c)
+    victims = _optional(ws, "candidate_victims", "SELECT account_id, role, received, taken, n_txns FROM candidate_victims "
+                                                 "WHERE case_id = $c ORDER BY account_id", c)
+    if not victims:
+        victims = [{"account_id": a, "role": case.members[a], "received": None, "taken": None, "n_txns": None}
+                   for a in case.possible_victims]
     totals = ws.sql("""SELECT round(coalesce(sum(amount) FILTER (WHERE amount > 0), 0), 2),
-                              round(coalesce(-sum(amount) FILTER (WHERE amount < 0), 0), 2)
+                              round(coalesce(-sum(amount) FILTER (WHERE amount < 0), 0), 2), min(ts), max(ts), count(*)
                        FROM postings WHERE account_key IN (SELECT account_key FROM accounts WHERE account_id IN (SELECT unnest($m)))""",
                     p).fetchone()
-    subjects = [{"account_id": a, "role": r} for a, r in sorted(case.members.items()) if r not in VICTIM_ROLES]
-    victims = [{"account_id": a, "role": r} for a, r in sorted(case.members.items()) if r in VICTIM_ROLES]
-    return {
+    subjects = []
+    for acct in case.subjects:
+        a = alerts.get(acct, {})
+        subjects.append({"account_id": acct, "role": case.members[acct], "party_id": a.get("party_id"),
+                         "alerted": acct in alerts, "score": a.get("score"), "rank": a.get("rank"),
+                         "indicators": a.get("indicators", []), "alert_reason": a.get("alert_reason")})
+    key_figures = {
+        "accounts": len(members), "subjects": len(subjects), "possible_victims": len(victims),
+        "total_in": totals[0], "total_out": totals[1], "first_ts": totals[2], "last_ts": totals[3], "postings": totals[4],
+        "indicators": len(indicators), "hits": len(hits), "evidence_txns": len(evidence_ids),
+        "estimated_proceeds": proceeds[0]["estimated_proceeds"] if proceeds else None,
+        "cash_out": by_category.get("cash_out", 0.0), "traced_out": round(sum(e["attributed"] for e in ends), 2),
+    }
+    record = {
         "case_id": case.case_id, "kind": case.kind, "score": case.score,
         "subjects": subjects, "possible_victims": victims,
-        "key_figures": {"accounts": len(members), "total_in": totals[0], "total_out": totals[1],
-                        "hits": len(hits), "evidence_txns": len({t for h in hits for t in h["evidence_txn_ids"]})},
-        "alerts": alerts, "hits": hits, "links": edges, "trace": trace, "assets": assets,
-        "narrative": narrative(case, alerts, victims, totals),
+        "key_figures": key_figures, "indicators": list(indicators.values()),
+        "alerts": list(alerts.values()), "hits": hits, "evidence": evidence_rows(ws, evidence_ids), "links": links,
+        "trace": {"ends": ends, "top_flows": flows}, "assets": assets, "assets_by_category": by_category,
+        "proceeds": proceeds[0] if proceeds else None,
     }
+    record["narrative"] = narrative(record)
+    return record
 
 
-def narrative(case: Case, alerts: list[dict[str, Any]], victims: list[dict[str, Any]], totals: tuple) -> str:
-    """A narrative skeleton assembled from the facts of the case, for the analyst to complete."""
-    lines = [
-        f"Case {case.case_id} ({case.kind}, {len(case.members)} account(s), score {case.score:.2f}).",
-        f"Money in: {totals[0]:,.2f}; money out: {totals[1]:,.2f} (reporting currency).",
-    ]
-    for a in alerts:
-        lines.append(f"Account {a['account_id']}: {a['alert_reason']}")
-    if victims:
-        lines.append(f"{len(victims)} account(s) show signs of being controlled by a third party (possible victims "
-                     "or nominees); they are described here and must not be reported as subjects.")
+def _money(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.2f}"
+
+
+def narrative(record: dict[str, Any]) -> str:
+    """A narrative skeleton assembled only from the facts of the case, for the analyst to complete.
+
+    Possible victims are described here (what they received and what was taken from them) and are
+    never called subjects.
+    """
+    k = record["key_figures"]
+    lines = [f"Case {record['case_id']} ({record['kind']}): {k['accounts']} account(s), score {record['score']:.2f}, "
+             f"activity from {str(k['first_ts'])[:10]} to {str(k['last_ts'])[:10]}.",
+             f"Money in {_money(k['total_in'])}; money out {_money(k['total_out'])} (reporting currency)."]
+    if record["subjects"]:
+        lines.append("Subjects:")
+        for s in record["subjects"]:
+            why = s["alert_reason"] or "joined to the case by the links listed in the case file"
+            lines.append(f"- {s['account_id']} (role hypothesis: {s['role'] or 'undetermined'}): {why}")
+    else:
+        lines.append("No subject identified: every account of the case shows signs of third-party control.")
+    for ind in record["indicators"]:
+        lines.append(f"Indicator {ind['indicator_id']} ({ind['name'] or 'unnamed'}) fired {ind['n_hits']} time(s) on "
+                     f"{', '.join(ind['accounts'])}; evidence: {len(ind['evidence_txn_ids'])} transaction(s).")
+    if record["possible_victims"]:
+        lines.append(f"{len(record['possible_victims'])} account(s) show signs of being controlled by a third party "
+                     "(possible victims or nominees). They are described here and must not be reported as subjects:")
+        for v in record["possible_victims"]:
+            lines.append(f"- account {v['account_id']} ({v['role']}) received {_money(v['received'])} and paid "
+                         f"{_money(v['taken'])} on to the case's subjects in {v['n_txns'] or 0} payment(s).")
+    if record["trace"]["ends"]:
+        kinds: dict[str, float] = {}
+        for e in record["trace"]["ends"]:
+            kinds[e["end_kind"]] = kinds.get(e["end_kind"], 0.0) + e["attributed"]
+        lines.append("Tracing the money downstream attributes: " + "; ".join(
+            f"{kind} {_money(v)}" for kind, v in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))) + ".")
+    if record["assets_by_category"]:
+        lines.append("Payments out by category: " + "; ".join(
+            f"{c} {_money(v)}" for c, v in sorted(record["assets_by_category"].items(), key=lambda kv: (-kv[1], kv[0])))
+            + ".")
+    if record["proceeds"]:
+        lines.append(f"Estimated proceeds {_money(record['proceeds']['estimated_proceeds'])}: "
+                     f"{record['proceeds']['basis']}.")
+    lines.append("[Analyst: add what staff observed, the customers' explanations, and the identifiers (phones, "
+                 "e-mails, IP addresses) relevant to the case.]")
     return "\n".join(lines)
 
 
-def str_draft(record: dict[str, Any]) -> str:
-    """A plain-text STR/SAR narrative draft with the key terms FIUs ask filers to use."""
+def str_text(record: dict[str, Any]) -> str:
+    """A plain-text STR/SAR narrative draft with the key terms FinCEN and FINTRAC ask filers to use."""
     return "\n".join([
-        "DRAFT - NOT FILED. Review before submission.",
-        "Key terms: HUMAN TRAFFICKING FIN-2020-A008 (FinCEN); #PROTECT / Project PROTECT (FINTRAC).",
+        "DRAFT - NOT FILED. Review and complete before submission.",
+        "HUMAN TRAFFICKING FIN-2020-A008",
+        "#PROTECT (FINTRAC Project PROTECT)",
         "",
+        f"Case: {record['case_id']}",
         "Subjects: " + (", ".join(s["account_id"] for s in record["subjects"]) or "none identified"),
+        "Indicators: " + (", ".join(i["indicator_id"] for i in record["indicators"]) or "none"),
         "",
-        record["narrative"],
+        "HUMAN TRAFFICKING FIN-2020-A008 #PROTECT. " + record["narrative"],
+        "",
     ])
 
 
@@ -113,21 +221,29 @@ def _json_default(o: Any) -> str:
     return o.isoformat() if hasattr(o, "isoformat") else str(o)
 
 
-def write_cases(ws: Workspace, out: Path) -> dict[str, int]:
-    """Write `cases/<id>.json`, `str/<id>.txt` and `exports/clusters.graphml`; return file counts."""
+def case_json(record: dict[str, Any]) -> str:
+    """The case file's text: sorted, indented JSON."""
+    return json.dumps(record, indent=2, default=_json_default, ensure_ascii=False) + "\n"
+
+
+def write_cases(ws: Workspace, out: Path, goaml_schema: str | Path | None = None) -> dict[str, Any]:
+    """Write `cases/<id>.json`, `str/<id>.txt` and `str/<id>.xml` (goAML); return counts and the records."""
+    from followmoney.goaml import GoamlWriter
+
     cases = list_cases(ws)
-    for case in cases:
-        record = case_record(ws, case)
-        write_text(out / "cases" / f"{case.case_id}.json", json.dumps(record, indent=2, default=_json_default))
-        write_text(out / "str" / f"{case.case_id}.txt", str_draft(record))
     (out / "cases").mkdir(parents=True, exist_ok=True)
     (out / "str").mkdir(parents=True, exist_ok=True)
-    graph = nx.MultiDiGraph()
-    for cid, acct, role in ws.sql("SELECT cluster_id, account_id, role FROM clusters ORDER BY cluster_id, account_id").fetchall():
-        graph.add_node(acct, cluster_id=cid, role=role or "")
-    for cid, src, dst, kind, detail, amount in ws.sql(
-            "SELECT cluster_id, src, dst, kind, detail, amount FROM cluster_edges ORDER BY cluster_id, src, dst, kind").fetchall():
-        graph.add_edge(src, dst, cluster_id=cid, kind=kind, detail=detail or "", amount=float(amount or 0.0))
-    with atomic_path(out / "exports" / "clusters.graphml") as tmp:
-        nx.write_graphml(graph, tmp)
-    return {"cases": len(cases), "str_drafts": len(cases), "exports": 1}
+    writer = GoamlWriter(ws, goaml_schema)
+    records = []
+    n_xml = 0
+    for case in cases:
+        record = case_record(ws, case)
+        records.append(record)
+        write_text(out / "cases" / f"{case.case_id}.json", case_json(record))
+        write_text(out / "str" / f"{case.case_id}.txt", str_text(record))
+        xml = writer.draft(record)
+        if xml is not None:
+            write_text(out / "str" / f"{case.case_id}.xml", xml)
+            n_xml += 1
+    return {"cases": len(cases), "str_drafts": len(cases), "goaml": n_xml, "records": records,
+            "goaml_errors": writer.errors}

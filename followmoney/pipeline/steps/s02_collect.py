@@ -30,6 +30,12 @@ def _run(ctx: Context) -> dict[str, int]:
         ctx.ws.sql("DROP TABLE IF EXISTS parties")
     ctx.ws.set_meta("inputs", {"transactions": [c.as_dict() for c in counts],
                                "parties": [c.as_dict() for c in party_counts]})
+    if ctx.options.pseudonymise:
+        # Before anything is derived, so no raw identifier reaches a derived table or an output.
+        from followmoney.pseudonymise import pseudonymise_collected
+
+        ctx.notes.setdefault("collect", {})["pseudonymisation"] = pseudonymise_collected(
+            ctx.ws, ctx.options.pseudonym_key_file)
     with ctx.progress.task("collect: deriving accounts and postings", total=3) as advance:
         n_accounts = build_accounts(ctx.ws)
         advance(1)

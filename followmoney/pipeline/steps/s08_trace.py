@@ -1,72 +1,60 @@
 """Stage `trace` (step 8: run a parallel financial investigation).
 
-Follows the money downstream from every case subject (alerted accounts and cluster members) for
-two hops, time-respecting: a second-hop payment counts only if it left the intermediary after the
-subject's money first arrived there. Amounts are attributed by the proportional rule: a second-hop
-payment is attributed to the subject in the share the subject contributed to the intermediary's
-credits over the period. Cash-outs and payments with no account end a path.
+Follows the money of every case (each suspect cluster and each alerted account outside a cluster)
+downstream from its member accounts, time-respecting, with amounts attributed along paths by the
+scan's rule (`proportional` by default, or `fifo`), for `trace_depth` payments (default 2). Paths
+stop at cash-out, accounts outside the bank, asset purchases, crypto, another member of the case,
+hubs and the depth limit; traced money still in an account at the end is `balance_left`. The
+engine and the exact rules are in `followmoney.tracing`.
+
+Writes `trace_flows` (attributed amounts per case, origin, hop and edge) and `trace_ends` (the
+end points per case and origin), which `assets`, the case files and the report read.
 """
 
 from __future__ import annotations
 
-from followmoney.pipeline.stage import Context, Stage
+import polars as pl
 
-_SQL = """
-CREATE OR REPLACE TABLE trace_flows AS
-WITH subjects AS (
-    SELECT account_key FROM accounts
-    WHERE account_id IN (SELECT account_id FROM alerts UNION SELECT account_id FROM clusters)
-),
-legs AS (
-    SELECT p.account_key AS subject_key, p.account_key AS from_key, p.counterparty_key AS to_key, p.channel,
-           -p.amount AS amount, p.ts
-    FROM postings AS p WHERE p.amount < 0 AND p.account_key IN (SELECT account_key FROM subjects)
-),
-hop1 AS (
-    SELECT subject_key, from_key, to_key,
-           CASE WHEN to_key IS NOT NULL THEN 'account' WHEN channel IN ('cash', 'atm') THEN 'cash_out'
-                ELSE 'no_account' END AS endpoint,
-           sum(amount) AS amount, sum(amount) AS attributed, count(*) AS n_txns, min(ts) AS first_ts,
-           max(ts) AS last_ts
-    FROM legs GROUP BY ALL
-),
-credits AS (
-    SELECT account_key, sum(amount) AS total_in FROM postings
-    WHERE amount > 0 AND account_key IN (SELECT to_key FROM hop1 WHERE to_key IS NOT NULL) GROUP BY 1
-),
-hop2 AS (
-    SELECT h.subject_key, p.account_key AS from_key, p.counterparty_key AS to_key,
-           CASE WHEN p.counterparty_key IS NOT NULL THEN 'account' WHEN p.channel IN ('cash', 'atm') THEN 'cash_out'
-                ELSE 'no_account' END AS endpoint,
-           sum(-p.amount) AS amount, sum(-p.amount * least(1.0, h.amount / c.total_in)) AS attributed,
-           count(*) AS n_txns, min(p.ts) AS first_ts, max(p.ts) AS last_ts
-    FROM hop1 AS h
-    JOIN postings AS p ON p.account_key = h.to_key AND p.amount < 0 AND p.ts >= h.first_ts
-    JOIN credits AS c ON c.account_key = h.to_key
-    WHERE h.to_key <> h.subject_key
-    GROUP BY h.subject_key, p.account_key, p.counterparty_key, 4
-)
-SELECT s.account_id AS subject_account, f.hop, fa.account_id AS from_account, ta.account_id AS to_account,
-       f.endpoint, round(f.amount, 2) AS amount, round(f.attributed, 2) AS attributed, f.n_txns, f.first_ts, f.last_ts
-FROM (SELECT 1 AS hop, * FROM hop1 UNION ALL SELECT 2 AS hop, * FROM hop2) AS f
-JOIN accounts AS s ON s.account_key = f.subject_key
-JOIN accounts AS fa ON fa.account_key = f.from_key
-LEFT JOIN accounts AS ta ON ta.account_key = f.to_key
-ORDER BY subject_account, hop, from_account, to_account NULLS LAST, endpoint
-"""
+from followmoney.errors import PipelineError
+from followmoney.outputs.cases import list_cases
+from followmoney.pipeline.stage import Context, Stage
+from followmoney.tracing import RULES, aggregate_flows, trace_workspace
+
+FLOW_SCHEMA = {"case_id": pl.String, "origin": pl.String, "hop": pl.Int64, "from_account": pl.String,
+               "to_account": pl.String, "end_kind": pl.String, "attributed": pl.Float64, "n_txns": pl.Int64,
+               "first_ts": pl.Datetime("us"), "last_ts": pl.Datetime("us")}
+END_SCHEMA = {"case_id": pl.String, "origin": pl.String, "end_point": pl.String, "end_kind": pl.String,
+              "attributed": pl.Float64}
 
 
 def _run(ctx: Context) -> dict[str, int]:
-    ctx.ws.sql(_SQL)
-    return {"trace_flows": ctx.ws.count("trace_flows")}
+    rule, depth = ctx.options.trace_rule, int(ctx.options.trace_depth)
+    if rule not in RULES or depth < 1:
+        raise PipelineError(f"trace: rule must be one of {', '.join(RULES)} and depth at least 1 "
+                            f"(got {rule!r}, {depth}).")
+    flows: list[dict] = []
+    ends: list[dict] = []
+    cases = list_cases(ctx.ws)
+    with ctx.progress.task("trace: following the money of each case", total=len(cases)) as advance:
+        for case in cases:
+            result = trace_workspace(ctx.ws, sorted(case.members), "down", rule, depth,
+                                     ctx.options.since, ctx.options.until)
+            flows += [{"case_id": case.case_id, **f} for f in aggregate_flows(result)]
+            ends += [{"case_id": case.case_id, "origin": o, "end_point": e, "end_kind": k, "attributed": a}
+                     for (o, e, k), a in result.end_totals().items()]
+            advance(1)
+    ctx.ws.put("trace_flows", pl.DataFrame(flows, schema=FLOW_SCHEMA).to_arrow())
+    ctx.ws.put("trace_ends", pl.DataFrame(ends, schema=END_SCHEMA).to_arrow())
+    ctx.notes["trace"] = {"rule": rule, "depth": depth, "cases": len(cases)}
+    return {"trace_flows": ctx.ws.count("trace_flows"), "trace_ends": ctx.ws.count("trace_ends")}
 
 
 STAGE = Stage(
     name="trace",
     step=8,
     theme="run a parallel financial investigation",
-    summary="follow funds two hops downstream from case subjects with proportional attribution",
-    needs=("alerts", "clusters", "postings", "accounts"),
-    produces=("trace_flows",),
+    summary="follow each case's money downstream, time-respecting, with amounts attributed by a stated rule",
+    needs=("alerts", "clusters", "txns", "accounts"),
+    produces=("trace_flows", "trace_ends"),
     run=_run,
 )
