@@ -1,0 +1,140 @@
+"""Collector network: victims' accounts collect clients' e-transfers and forward them to a controller.
+
+The pattern FINTRAC's Project PROTECT describes: many clients pay small e-transfers, mostly at
+night, into accounts of the people they "book"; those accounts pass most of it on within a day or
+two to one controller (sometimes split with an aide). Detector shape it is planted against
+(without importing it): >= 8 distinct senders within 30 days, >= 60 % of what came in forwarded to
+at most 3 accounts within 72 h of the last credit.
+
+True instances: one controller (role ``controller``, not expected to alert: it only receives from
+a few accounts, and joins the cluster as their common beneficiary) and 2-4 collectors (role
+``victim``, expected alert). Each collector is active for 40-90 days; its clients (10-20 new ones
+per 30 days, external accounts) pay 120-400 each on about 60 % of nights; 70-95 % of each night's
+takings goes to the controller 6-40 h later, often from the controller's device.
+
+Look-alikes (role ``look_alike``, no alert), straddling the two thresholds from the other side:
+
+* ``collector_network-lookalike-keeper-*``: a tutor or hairdresser paid by as many clients, who
+  passes on only 15-45 % (rent to a landlord);
+* ``collector_network-lookalike-few-*``: forwards 70-95 % to one person, but has only 4-6 distinct
+  payers in the whole period (a family pooling money).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from followmoney.simulate.core import World
+from followmoney.simulate.scenario import LabelBuilder, Scenario, ScenarioOutput, TxnBuilder, concat_parties
+
+
+def _ints(rng: np.random.Generator, bounds: Sequence[int]) -> int:
+    """Random integer in the closed range ``bounds``."""
+    return int(rng.integers(int(bounds[0]), int(bounds[1]) + 1))
+
+
+def _uniform(rng: np.random.Generator, bounds: Sequence[float], n: int | None = None) -> np.ndarray:
+    return rng.uniform(float(bounds[0]), float(bounds[1]), n)
+
+
+class CollectorNetwork(Scenario):
+    """Collectors forward most of many small client payments to one controller."""
+
+    name = "collector_network"
+    typology = "sexual_exploitation"
+    description = ("Collectors receive night-time e-transfers from 10-20 clients a month and forward "
+                   "70-95 % within 6-40 h to a controller.")
+
+    def plant(self, world: World, rng: np.random.Generator, n_instances: int) -> ScenarioOutput:
+        """Plant ``n_instances`` controller+collectors rings and the look-alikes."""
+        p = self.params
+        if self.too_short(world, float(p["active_days"][1]) + 3):
+            return ScenarioOutput.empty()
+        n_look = round(float(p.get("lookalike_ratio", 1.0)) * n_instances)
+        txns = TxnBuilder()
+        labels = LabelBuilder(self.typology)
+        parties = []
+        spenders: list[tuple[str, int, str]] = []
+        for i in range(n_instances):
+            sid, base = f"collector_network-{i + 1:04d}", f"S-COLLECT-{i + 1:04d}"
+            city = int(world.pick_cities(rng, 1)[0])
+            ctrl = f"{base}-C"
+            parties.append(world.make_parties(rng, [ctrl], [city], age=(25, 50),
+                                              occupation=("self-employed", "driver", "unemployed"),
+                                              declared_income=(15000, 35000)))
+            labels.add(ctrl, sid, "controller", False)
+            spenders.append((ctrl, city, sid))
+            aide = f"{base}-A" if rng.random() < float(p["aide_prob"]) else None
+            if aide:
+                parties.append(world.make_parties(rng, [aide], [city], age=(20, 45),
+                                                  occupation=("driver", "unemployed")))
+                labels.add(aide, sid, "controller", False)
+            # The controller's phone: device id and home IP travel together, as in the background.
+            c = world.cities[city]
+            device = (f"D-{int(rng.integers(0, 1 << 48)):012x}",
+                      f"{c.ip_prefix}.{int(rng.integers(1, 255))}.{int(rng.integers(1, 255))}")
+            collectors = [f"{base}-V{j + 1}" for j in range(_ints(rng, p["collectors_per_instance"]))]
+            parties.append(world.make_parties(rng, collectors, [city] * len(collectors), age=p["victim_age"],
+                                              occupation=("student", "unemployed", "model", "dancer"),
+                                              declared_income=(5000, 20000)))
+            for v in collectors:
+                labels.add(v, sid, "victim", True)
+                spenders.append((v, city, sid))
+                self._collect(world, rng, txns, sid, v, [ctrl] + ([aide] if aide else []), p,
+                              float(_uniform(rng, p["forward_fraction"])), device, n_clients=None)
+        for kind, cfg in (("keeper", p["lookalike_keeper"]), ("few", p["lookalike_few"])):
+            for i in range(n_look):
+                sid, acct = f"collector_network-lookalike-{kind}-{i + 1:04d}", f"S-COLLECT-L{kind[0].upper()}{i + 1:04d}"
+                city = int(world.pick_cities(rng, 1)[0])
+                parties.append(world.make_parties(rng, [acct], [city],
+                                                  occupation=("tutor", "hairdresser", "freelancer", "student"),
+                                                  declared_income=(20000, 45000)))
+                labels.add(acct, sid, "look_alike", False)
+                spenders.append((acct, city, sid))
+                target = f"{acct}-R1"
+                self._collect(world, rng, txns, sid, acct, [target], {**p, **cfg},
+                              float(_uniform(rng, cfg["forward_fraction"])), None,
+                              n_clients=_ints(rng, cfg["clients_total"]) if "clients_total" in cfg else None)
+        if spenders:
+            accts, cities, sids = zip(*spenders, strict=True)
+            txns.add(**world.everyday_activity(rng, list(accts), list(cities), list(sids),
+                                               float(p["everyday_daily_prob"]), float(p["everyday_max_amount"])))
+        return ScenarioOutput(txns.to_table(), concat_parties(parties), labels.to_table())
+
+    @staticmethod
+    def _collect(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str,
+                 recipients: list[str], p: dict, fraction: float, device: tuple[str, str] | None,
+                 n_clients: int | None) -> None:
+        """Client payments into `acct` on active nights, and each night's forward to the recipients."""
+        active = _ints(rng, p["active_days"])
+        start = float(rng.uniform(0, max(1.0, world.days - active - 3)))
+        pool: list[str] = []
+        if n_clients is not None:
+            pool = [f"{acct}-K{k + 1:03d}" for k in range(n_clients)]
+        for day in range(active):
+            if n_clients is None and day % 30 == 0:
+                # A fresh set of clients every 30 days keeps >= 8 distinct payers in any window.
+                first = len(pool)
+                pool = pool + [f"{acct}-K{first + k + 1:03d}" for k in range(_ints(rng, p["clients_per_month"]))]
+                current = pool[first:]
+            elif n_clients is not None:
+                current = pool
+            if rng.random() >= float(p["night_prob"]):
+                continue
+            n = _ints(rng, p["payments_per_night"])
+            hours = (start + day) * 24 + _uniform(rng, (18, 26), n)
+            amounts = np.round(_uniform(rng, p["payment_amount"], n), -1)
+            txns.add(scenario_id=sid, ts=world.hours_to_ts(hours), amount=amounts, channel="p2p",
+                     payer_account=list(rng.choice(current, n)), beneficiary_account=acct)
+            total = float(amounts.sum()) * fraction
+            t = float(hours.max()) + float(_uniform(rng, p["forward_delay_hours"]))
+            if t >= world.days * 24:
+                continue
+            shares = [1.0] if len(recipients) == 1 else [0.7, 0.3]
+            for to, share in zip(recipients, shares, strict=False):
+                extra = ({"device_id": device[0], "ip": device[1]}
+                         if device and rng.random() < float(p["shared_device_prob"]) else {})
+                txns.add(scenario_id=sid, ts=world.hours_to_ts(t), amount=round(total * share, 2), channel="p2p",
+                         payer_account=acct, beneficiary_account=to, **extra)

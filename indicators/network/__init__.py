@@ -1,0 +1,1 @@
+"""Family K: network and shared identifiers (fan-in, fan-out, collectors, cycles, scatter-gather)."""
