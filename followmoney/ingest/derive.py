@@ -2,13 +2,15 @@
 
 Account ids are encoded as dense integers here and decoded only for output, so every join,
 sort and kernel works on integers. Postings hold one leg per side of a transaction and the
-features rules need (epoch seconds, local hour, merchant group), computed once instead of once
-per rule. They are stored sorted by (account_key, ts_s, txn_idx), the order kernels read.
+features rules need (epoch seconds, local hour and day, merchant group, integer codes of channel,
+city and branch, the white-label ATM and crypto flags), computed once instead of once per rule. Kernels take numeric
+arrays only, so every text feature a sequence rule compares is coded to an integer here, once.
+They are stored sorted by (account_key, ts_s, txn_idx), the order kernels read.
 """
 
 from __future__ import annotations
 
-from followmoney.schema import TRANSACTIONS
+from followmoney.schema import CHANNELS, TRANSACTIONS
 from followmoney.workspace import Workspace
 
 # Columns whose value belongs to the counterparty's side, by leg.
@@ -44,17 +46,39 @@ def build_postings(ws: Workspace, timezone: str) -> int:
     local = "t.ts" if timezone == "UTC" else f"timezone('{timezone}', timezone('UTC', t.ts))"
     group = "mg.merchant_group" if "mcc" in present and ws.has("mcc_groups") else "CAST(NULL AS VARCHAR)"
     join_mg = "LEFT JOIN mcc_groups AS mg ON mg.mcc = t.mcc" if "mcc" in present and ws.has("mcc_groups") else ""
+    # Integer codes for the kernels: channel by its position in CHANNELS (stable across inputs),
+    # city and branch by a dense code over the distinct values of this input (-1 = unknown).
+    channel_code = "CASE t.channel " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANNELS)) + " ELSE -1 END"
+    joins = join_mg
+    codes = f", CAST({channel_code} AS TINYINT) AS channel_code"
+    for col, table in (("city", "city_codes"), ("branch_id", "branch_codes")):
+        code = f"{col.split('_')[0]}_code"
+        if col in present:
+            ws.sql(f"""CREATE OR REPLACE TABLE {table} AS
+                SELECT {col} AS value, CAST(row_number() OVER (ORDER BY {col}) - 1 AS INTEGER) AS code
+                FROM (SELECT DISTINCT {col} FROM txns WHERE {col} IS NOT NULL)""")
+            joins += f" LEFT JOIN {table} AS {table} ON {table}.value = t.{col}"
+            codes += f", coalesce({table}.code, -1) AS {code}"
+        else:
+            codes += f", CAST(-1 AS INTEGER) AS {code}"
+    white = "t.atm_owner_type = 'white_label'" if "atm_owner_type" in present else "false"
+    codes += f", CAST(coalesce({white}, false) AS TINYINT) AS is_white_label"
+    # Crypto exchanges are recognised by channel or by MCC 6051 (quasi-cash / crypto), not by name.
+    crypto = f"t.channel = 'crypto' OR {group} = 'crypto_quasi_cash'"
+    codes += f", CAST(coalesce({crypto}, false) AS TINYINT) AS is_crypto"
 
     def leg(own: str, other: str, sign: str, cp_country: str | None) -> str:
-        extra = "".join(f", t.{c}" for c in optional)
+        extra = codes + "".join(f", t.{c}" for c in optional)
         if has_country:
             extra += f", t.{cp_country} AS counterparty_country" if cp_country in present else \
                 ", CAST(NULL AS VARCHAR) AS counterparty_country"
         return f"""SELECT a.account_key, t.ts, CAST(epoch(t.ts) AS BIGINT) AS ts_s, {sign}t.amount_rc AS amount,
                    t.txn_idx, c.account_key AS counterparty_key, t.channel,
-                   CAST(hour({local}) AS INTEGER) AS local_hour, {group} AS merchant_group{extra}
+                   CAST(hour({local}) AS INTEGER) AS local_hour,
+                   CAST(date_diff('day', DATE '1970-01-01', CAST({local} AS DATE)) AS INTEGER) AS local_day,
+                   {group} AS merchant_group{extra}
             FROM txns AS t JOIN accounts AS a ON a.account_id = t.{own}
-            LEFT JOIN accounts AS c ON c.account_id = t.{other} {join_mg}"""
+            LEFT JOIN accounts AS c ON c.account_id = t.{other} {joins}"""
 
     ws.sql(
         f"""CREATE OR REPLACE TABLE postings AS
@@ -82,7 +106,9 @@ def build_identifiers(ws: Workspace) -> int:
     for col, kind in (("device_id", "device"), ("ip", "ip")):
         if col in present:
             # The initiating side of an online transaction is the payer (the beneficiary for a cash-in).
-            parts.append(f"SELECT coalesce(payer_account, beneficiary_account), '{kind}', trim({col}), 'transactions' "
+            # Aliased: without parties this is the first SELECT of the union and names its columns.
+            parts.append(f"SELECT coalesce(payer_account, beneficiary_account) AS account_id, '{kind}' AS kind, "
+                         f"trim({col}) AS value, 'transactions' AS source "
                          f"FROM txns WHERE {col} IS NOT NULL")
     if not parts:
         ws.sql("CREATE OR REPLACE TABLE identifiers (account_id VARCHAR, kind VARCHAR, value VARCHAR, source VARCHAR)")

@@ -1,0 +1,1 @@
+"""Family D: movement and geography."""

@@ -1,0 +1,1 @@
+"""Family G: payment instruments."""
