@@ -1,0 +1,81 @@
+"""SQL building blocks shared by the text, merchant and profile indicators.
+
+Two patterns recur across the catalogue and are written once here so every indicator that uses
+them behaves the same way:
+
+* `name_matches` matches a text column against a name list **once per distinct value**, not once
+  per posting: trafficking-relevant merchants are few and names repeat millions of times, so one
+  more rule costs a scan of the distinct names, not another full text scan of postings.
+* `window_episodes` turns a CTE of qualifying `events` into hits: an event anchors a window of
+  the preceding `window` seconds; anchors whose window meets a condition mark their window's events
+  as evidence; evidence events closer than the window length form one episode, reported as one hit
+  (as CSH01 does for cash).
+
+This module defines no indicator; the registry imports it harmlessly.
+"""
+
+from __future__ import annotations
+
+
+def name_matches(column: str, list_name: str, cte: str = "matched") -> str:
+    """A CTE `cte(raw, tag)` of the distinct non-null values of `column` that contain a list value.
+
+    Args:
+        column: posting column holding the text (e.g. `counterparty_name`, `memo`).
+        list_name: name of the list in the `lists` table.
+        cte: name of the CTE to define.
+
+    Returns:
+        SQL text `cte AS (...)`, to be placed in a `WITH` clause. `tag` is the first matching tag in
+        alphabetical order (null when the list carries none).
+    """
+    return f"""{cte} AS (
+        SELECT n.raw, min(l.tag) AS tag
+        FROM (SELECT DISTINCT {column} AS raw FROM postings WHERE {column} IS NOT NULL) AS n
+        JOIN lists AS l ON l.list_name = '{list_name}' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw
+    )"""
+
+
+def window_episodes(condition: str, window: str, value: str = "count(*)", extra: str = "", ref: bool = False) -> str:
+    """Hits from a CTE `events(account_key, txn_idx, ts, ts_s, amount, k)` defined before it.
+
+    Args:
+        condition: SQL over the per-anchor window aggregates `n` (events), `n_distinct` (distinct
+            non-null `k`), `total` (sum of absolute amounts) and, with `ref`, `ref` (the largest
+            `ref` of the window's events, e.g. the holder's declared income) that makes an anchor
+            qualify.
+        window: window length in seconds, as SQL (e.g. `$window_days * 86400`).
+        value: aggregate over an episode's events giving the hit's `value`.
+        extra: further `, expr AS name` columns of the episode (they become `details`).
+        ref: whether `events` has a numeric `ref` column the condition reads.
+
+    Returns:
+        SQL text continuing a `WITH` clause (starting with `, win AS`) and ending in the final
+        `SELECT` of hits (`account_key`, `window_start`, `window_end`, `value`, `evidence`).
+    """
+    ref_col = ", max(e.ref) AS ref" if ref else ""
+    return f""",
+    win AS (
+        SELECT a.account_key, a.ts_s AS end_s, count(*) AS n, count(DISTINCT e.k) AS n_distinct,
+               sum(abs(e.amount)) AS total{ref_col}
+        FROM events AS a
+        JOIN events AS e ON e.account_key = a.account_key AND e.ts_s BETWEEN a.ts_s - {window} AND a.ts_s
+        GROUP BY a.account_key, a.txn_idx, a.ts_s
+    ),
+    anchors AS (SELECT DISTINCT account_key, end_s FROM win WHERE {condition}),
+    evidence AS (
+        SELECT DISTINCT e.account_key, e.txn_idx, e.ts, e.ts_s, e.amount, e.k
+        FROM events AS e
+        JOIN anchors AS a ON e.account_key = a.account_key AND e.ts_s BETWEEN a.end_s - {window} AND a.end_s
+    ),
+    numbered AS (
+        SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > {window} THEN 1 ELSE 0 END)
+                  OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
+        FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
+    )
+    SELECT account_key, min(ts) AS window_start, max(ts) AS window_end, CAST({value} AS DOUBLE) AS value,
+           list(txn_idx ORDER BY ts_s, txn_idx) AS evidence, round(sum(abs(amount)), 2) AS total_amount{extra}
+    FROM numbered
+    GROUP BY account_key, episode
+    """
