@@ -3,6 +3,8 @@
 Runs every runnable indicator of the plan over the whole table: SQL indicators in DuckDB, kernel
 indicators in one shared ordered pass over postings, and records every hit with its evidence
 transactions in the one `hits` contract.
+With `engine="spark"` the same definitions run on Spark over the postings (see docs/spark.md);
+hits come back to the workspace either way.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 
 from followmoney import registry
 from followmoney.engines.duckdb import DuckDBEngine
+from followmoney.errors import PipelineError
 from followmoney.pipeline.stage import Context, Stage
 
 
@@ -18,11 +21,24 @@ def _run(ctx: Context) -> dict[str, int]:
     plan = [(registry.get(i), json.loads(p)) for i, p in ctx.ws.sql(
         "SELECT indicator_id, params FROM indicator_plan WHERE runnable ORDER BY indicator_id").fetchall()]
     timings: dict[str, float] = {}
+    not_portable: dict[str, str] = {}
     with ctx.progress.task("detect: kernels over postings", total=ctx.ws.count("postings")) as advance:
-        n = DuckDBEngine(ctx.ws).detect(plan, progress=advance, timings=timings)
+        if ctx.options.engine == "spark":
+            # Imported here: pyspark is an optional extra, and a DuckDB scan must not need it.
+            from followmoney.engines.handoff import detect_on_spark
+
+            n = detect_on_spark(ctx.ws, plan, ctx.options.spark, ctx.options.spark_master, advance, timings,
+                                not_portable)
+        elif ctx.options.engine == "duckdb":
+            n = DuckDBEngine(ctx.ws).detect(plan, progress=advance, timings=timings)
+        else:
+            raise PipelineError(f"Unknown engine {ctx.options.engine!r}; use duckdb or spark.")
     per = dict(ctx.ws.sql("SELECT indicator_id, count(*) FROM hits GROUP BY 1 ORDER BY 1").fetchall())
     ctx.notes["detect"] = {"hits_per_indicator": {c.id: int(per.get(c.id, 0)) for c, _ in plan},
                            "seconds_per_indicator": {k: round(v, 4) for k, v in timings.items()}}
+    ctx.notes["detect"]["engine"] = ctx.options.engine
+    if not_portable:
+        ctx.notes["detect"]["not_run_on_spark"] = not_portable
     return {"hits": n}
 
 
