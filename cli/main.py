@@ -15,10 +15,12 @@ import click
 
 from followmoney.cli.backtest import backtest
 from followmoney.cli.common import guarded, parse_overrides  # noqa: F401 - re-exported for plug-in commands
+from followmoney.cli.explain import explain
 from followmoney.cli.indicators import indicators
 from followmoney.cli.scan import scan
 from followmoney.cli.simulate import demo, simulate
 from followmoney.cli.steps import steps
+from followmoney.cli.trace import trace
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,7 +37,7 @@ def main(verbose: bool, debug: bool) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-for command in (scan, steps, indicators, simulate, demo, backtest):
+for command in (scan, steps, indicators, simulate, demo, backtest, trace, explain):
     main.add_command(command)
 
 

@@ -95,6 +95,14 @@ def scan(
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool = False,
+    trace_rule: str = "proportional",
+    trace_depth: int = 2,
+    goaml_schema: str | Path | None = None,
+    pseudonymise: bool = False,
+    pseudonym_key_file: str | Path | None = None,
+    engine: str = "duckdb",
+    spark: Any = None,
+    spark_master: str | None = None,
 ) -> ScanResult:
     """Scan transactions for THB financial red flags and write alerts, cases and a report.
 
@@ -119,6 +127,16 @@ def scan(
         memory_limit: DuckDB memory limit such as "8GB"; defaults to half the machine.
         threads: DuckDB threads; defaults to all cores.
         progress: show progress bars on stderr.
+        trace_rule: how stage `trace` attributes money in mixed accounts: "proportional" or "fifo".
+        trace_depth: payments stage `trace` follows from each case's accounts.
+        goaml_schema: an FIU's goAML XSD to validate the STR drafts against (errors go to the manifest).
+        pseudonymise: replace identifiers by keyed hashes at `collect`, so no raw identifier reaches the
+            workspace or any output; the key comes from FOLLOWMONEY_PSEUDONYM_KEY or `pseudonym_key_file`.
+        pseudonym_key_file: file holding the pseudonymisation key.
+        engine: where stage `detect` runs: "duckdb" (default) or "spark" (needs `followmoney[spark]`);
+            the other stages use the DuckDB workspace either way (docs/spark.md).
+        spark: a SparkSession to run on; the active session, or a new one, when None.
+        spark_master: master URL for a new session, e.g. "local[4]" or "spark://host:7077".
 
     Returns:
         A `ScanResult` with alerts, hits and clusters as polars DataFrames and the paths written.
@@ -130,7 +148,10 @@ def scan(
     party_list = None if parties is None else list(parties) if isinstance(parties, list | tuple) else [parties]
     options = ScanOptions(sources=sources, parties=party_list, profile=profile, jurisdiction=jurisdiction,
                           indicators=indicators, overrides=overrides or {}, watchlist=watchlist, labels=labels,
-                          seed=seed, memory_limit=memory_limit, threads=threads, since=since, until=until)
+                          seed=seed, memory_limit=memory_limit, threads=threads, since=since, until=until,
+                          trace_rule=trace_rule, trace_depth=trace_depth, goaml_schema=goaml_schema,
+                          pseudonymise=pseudonymise, pseudonym_key_file=pseudonym_key_file,
+                          engine=engine, spark=spark, spark_master=spark_master)
     if out is None:
         out = Path(workspace).parent if workspace and from_stage else default_out(source)
     record = run_pipeline(options, out, workspace, from_stage, to_stage, Progress(progress))

@@ -116,7 +116,9 @@ def _sweep(ws: Workspace, plan: list[tuple[str, dict[str, Any]]], positives: set
         for p in cls.params:
             if not isinstance(p.constraint, Interval):
                 continue
-            values = sorted({p.coerce(params[p.name] * f) for f in SWEEP_FACTORS} - {None})
+            # Integer parameters (counts, days) move by whole steps: round each scaled value.
+            scale = (lambda v: int(round(v))) if p.constraint.kind is int else float
+            values = sorted({scale(params[p.name] * f) for f in SWEEP_FACTORS})
             for value in (v for v in values if p.constraint.check(v)):
                 trial = {**params, p.name: value}
                 if cls.kernel is not None:

@@ -69,7 +69,8 @@ DOC_SECTIONS: tuple[str, ...] = ("What it flags", "Why it matters", "Typical fal
 """The `##` headings every indicator docstring has, in this order."""
 
 DERIVED_COLUMNS: frozenset[str] = frozenset(
-    {"account_key", "ts_s", "txn_idx", "counterparty_key", "local_hour", "merchant_group"}
+    {"account_key", "ts_s", "txn_idx", "counterparty_key", "local_hour", "local_day", "merchant_group", "channel_code",
+     "city_code", "branch_code", "is_white_label", "is_crypto"}
 )
 """Posting columns computed at ingest; SQL may read them without listing them in `requires`."""
 

@@ -50,8 +50,11 @@ DEFAULTS: dict[str, Any] = {
         "csv": {"delimiter": None, "encoding": "utf-8", "decimal_comma": False, "thousands": None, "header": True},
     },
     "indicators": {},
-    "scoring": {"alert_threshold": 0.5, "weights": {}, "decisive": None},
-    "link": {"max_accounts_per_identifier": 20, "min_shared_beneficiary_senders": 2},
+    "scoring": {"alert_threshold": 0.5, "weights": {}, "decisive": None, "min_families": 3, "span_days": 90,
+                "young_factor": 1.25, "young_max_age": 25, "young_account_days": 180},
+    "link": {"max_accounts_per_identifier": 20, "min_shared_beneficiary_senders": 2,
+             "default_country_code": None, "max_units_per_building": 6, "exclude_identifiers": [],
+             "max_edges": 2_000_000},
     "watchlist": None,
     "lists": {},
 }

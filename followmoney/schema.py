@@ -99,7 +99,13 @@ POSTINGS: tuple[Column, ...] = (
     Column("counterparty_key", "INTEGER", False, "Integer code of the other account; null for cash."),
     Column("channel", "VARCHAR", True, "Canonical channel."),
     Column("local_hour", "INTEGER", True, "Hour of day in the profile's local time zone, computed once for night-time rules."),
+    Column("local_day", "INTEGER", True, "Calendar day in the profile's local time zone, as days since 1970-01-01: the key of same-day rules."),
     Column("merchant_group", "VARCHAR", False, "Merchant group from the MCC dictionary (lodging, rideshare, ...), computed once."),
+    Column("channel_code", "TINYINT", True, "Position of `channel` in CHANNELS (0 = cash, 1 = atm, ...): the channel for kernels."),
+    Column("city_code", "INTEGER", True, "Dense integer code of `city` within the input; -1 when unknown or the column is absent."),
+    Column("branch_code", "INTEGER", True, "Dense integer code of `branch_id` within the input; -1 when unknown or absent."),
+    Column("is_white_label", "TINYINT", True, "1 when `atm_owner_type` is `white_label` (non-bank ATM), else 0."),
+    Column("is_crypto", "TINYINT", True, "1 when the channel is `crypto` or the MCC's merchant group is `crypto_quasi_cash` (6051), else 0."),
 )
 """Per-account view: one leg per side of each transaction, plus the optional transaction columns present."""
 

@@ -36,6 +36,10 @@ class Case:
     description: str = ""
     flips: dict[str, Any] = field(default_factory=dict)
     """Parameter values that each, alone, move this positive case across its boundary (no hit)."""
+    parties: pa.Table | None = None
+    """Optional KYC rows (CSV text in the case file) for indicators with `requires_parties`."""
+    lists: dict[str, str] = field(default_factory=dict)
+    """Optional name lists, name to CSV text (`value,tag`), added through the profile as a scan would."""
 
 
 def _table(rows: str) -> pa.Table:
@@ -57,17 +61,40 @@ def load_cases(cls: type[Indicator]) -> list[Case]:
     if data.get("indicator") != cls.id:
         raise ValueError(f"{path} is for {data.get('indicator')!r}, not {cls.id}")
     return [Case(cls.id, name, _table(c["rows"]), tuple(c.get("expect_hits", [])), c.get("params") or {},
-                 c.get("expect_evidence") or {}, c.get("description", ""), c.get("flips") or {})
+                 c.get("expect_evidence") or {}, c.get("description", ""), c.get("flips") or {},
+                 _parties(c["parties"]) if c.get("parties") else None, c.get("lists") or {})
             for name, c in data["cases"].items()]
 
 
+def _parties(rows: str) -> pa.Table:
+    opts = pacsv.ConvertOptions(column_types={c: pa.string() for c in (
+        "account_id", "party_id", "phone", "business_hours", "birth_date", "opened_at")},
+        strings_can_be_null=True)
+    return pacsv.read_csv(io.BytesIO(rows.strip().encode()), convert_options=opts)
+
+
 def run_rows(cls: type[Indicator], rows: pa.Table, params: dict[str, Any] | None = None,
-             profile: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Ingest `rows` into a throwaway workspace, run one indicator, return its hits as dicts."""
+             profile: dict[str, Any] | None = None, parties: pa.Table | None = None,
+             lists: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Ingest `rows` (and optional `parties`) into a throwaway workspace, run one indicator, return its hits.
+
+    `lists` (name to CSV text) are written to a temporary folder and added through the profile's
+    `lists` section, the way a user supplies them.
+    """
+    import tempfile
+
     ws = Workspace(":memory:", threads=1)
+    tmp = tempfile.TemporaryDirectory()
     try:
-        options = ScanOptions(sources=[rows], indicators=[cls.id], overrides={cls.id: dict(params or {})},
-                              profile=profile)
+        if lists:
+            profile = dict(profile or {})
+            profile["lists"] = dict(profile.get("lists") or {})
+            for name, text in lists.items():
+                path = Path(tmp.name) / f"{name}.csv"
+                path.write_text(text, encoding="utf-8")
+                profile["lists"][name] = {"path": str(path)}
+        options = ScanOptions(sources=[rows], parties=[parties] if parties is not None else None,
+                              indicators=[cls.id], overrides={cls.id: dict(params or {})}, profile=profile)
         ctx = Context(ws=ws, options=options, out=Path("."), progress=Progress(False))
         for stage in (s01_scope, s02_collect, s04_indicators, s05_detect):
             stage.STAGE.run(ctx)
@@ -76,8 +103,9 @@ def run_rows(cls: type[Indicator], rows: pa.Table, params: dict[str, Any] | None
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         ws.close()
+        tmp.cleanup()
 
 
 def run_case(case: Case, cls: type[Indicator]) -> list[dict[str, Any]]:
     """Run one case; returns its hits."""
-    return run_rows(cls, case.rows, case.params)
+    return run_rows(cls, case.rows, case.params, parties=case.parties, lists=case.lists)

@@ -109,3 +109,19 @@ def test_a_failing_run_leaves_no_finished_looking_workspace(tmp_path: Path):
         followmoney.scan(str(bad), out=tmp_path / "out")
     assert not (tmp_path / "out" / "workspace.duckdb").exists()
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("code", ["US", "CA", "EU", "UK"])
+def test_jurisdiction_profiles_set_currency_and_thresholds(small_csv: Path, tmp_path: Path, code):
+    result = followmoney.scan(str(small_csv), out=tmp_path / code, jurisdiction=code, to_stage="indicators")
+    settings = result.manifest["profile"]["settings"]
+    assert settings["jurisdiction"] == code
+    assert settings["reporting_currency"] == {"US": "USD", "CA": "CAD", "EU": "EUR", "UK": "GBP"}[code]
+    assert result.manifest["parameters"]["CSH01"]["threshold"] == 10000.0
+
+
+def test_an_unknown_indicator_in_overrides_is_reported(small_csv: Path, tmp_path: Path):
+    from followmoney.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="Parameters are set for XYZ01"):
+        followmoney.scan(str(small_csv), out=tmp_path, overrides={"XYZ01": {"a": 1}})

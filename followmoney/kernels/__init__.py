@@ -1,1 +1,2 @@
-"""The one adapter between posting tables and numba kernels."""
+"""The one adapter between posting tables and numba kernels (`adapter`), and the window building
+blocks indicator kernels share (`windows`)."""

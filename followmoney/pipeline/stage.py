@@ -59,6 +59,14 @@ class ScanOptions:
         threads: DuckDB threads.
         since: first day of the scope period (inclusive), optional.
         until: last day of the scope period (inclusive), optional.
+        trace_rule: how `trace` attributes mixed funds: `proportional` or `fifo`.
+        trace_depth: payments `trace` follows from a case's accounts.
+        goaml_schema: XSD the goAML STR drafts are validated against; None for the bundled reference path.
+        pseudonymise: replace identifiers by keyed hashes at `collect` (key from the environment or a file).
+        pseudonym_key_file: file holding the pseudonymisation key, instead of FOLLOWMONEY_PSEUDONYM_KEY.
+        engine: where `detect` runs: "duckdb" (default) or "spark".
+        spark: a SparkSession for the Spark engine; built from `spark_master` when None.
+        spark_master: Spark master URL used when no session is given (default local[*]).
     """
 
     sources: list[Any] = field(default_factory=list)
@@ -74,6 +82,14 @@ class ScanOptions:
     threads: int | None = None
     since: str | None = None
     until: str | None = None
+    trace_rule: str = "proportional"
+    trace_depth: int = 2
+    goaml_schema: str | Path | None = None
+    pseudonymise: bool = False
+    pseudonym_key_file: str | Path | None = None
+    engine: str = "duckdb"
+    spark: Any = None
+    spark_master: str | None = None
 
 
 @dataclass

@@ -44,7 +44,7 @@ def _run(ctx: Context) -> dict[str, int]:
     settings = ctx.settings
     selected = registry.select(ctx.options.indicators)
     profile_params = settings.get("indicators") or {}
-    unknown = sorted(set(profile_params) | set(ctx.options.overrides) - {c.id for c in registry.all()})
+    unknown = sorted((set(profile_params) | set(ctx.options.overrides)) - {c.id for c in registry.all()})
     problems = [f"Parameters are set for {k}, which is not an indicator id." for k in unknown]
     scoring = settings.get("scoring") or {}
     decisive = scoring.get("decisive")
