@@ -94,7 +94,8 @@ def build_report(ws: Workspace, stages: list[dict[str, Any]], inputs: dict[str, 
             rows.append([table, f["file"], f["read"], f["loaded"], f["quarantined"], reasons])
     parts.append(_table(["table", "file", "read", "loaded", "quarantined", "by reason"], rows, {2, 3, 4}))
 
-    parts.append("<h2>The 11 stages</h2>")
+    parts.append("<h2>The 11 stages</h2><p class='muted'>Stages 10 (report, which writes this page) and 11 "
+                 "(feedback) finish after it is written; their timings and row counts are in manifest.json.</p>")
     parts.append(_table(["step", "stage", "theme", "seconds", "produced (rows)"],
                         [[s["step"], s["name"], s["theme"], f"{s['seconds']:.2f}",
                           ", ".join(f"{k}: {v:,}" for k, v in s["produced"].items())] for s in stages], {0, 3}))
