@@ -301,3 +301,13 @@ def discover_scenarios() -> dict[str, type[Scenario]]:
                     raise ValueError(f"scenario {obj.name!r} has unknown typology {obj.typology!r}")
                 found[obj.name] = obj
     return dict(sorted(found.items()))
+
+
+def draw_int(rng: np.random.Generator, bounds: Sequence[int]) -> int:
+    """A random integer in the closed range `bounds` (a [low, high] pair from defaults.yml)."""
+    return int(rng.integers(int(bounds[0]), int(bounds[1]) + 1))
+
+
+def draw_uniform(rng: np.random.Generator, bounds: Sequence[float], n: int | None = None) -> np.ndarray:
+    """Uniform draws in `bounds` (a [low, high] pair from defaults.yml); one float when `n` is None."""
+    return rng.uniform(float(bounds[0]), float(bounds[1]), n)

@@ -22,21 +22,18 @@ Look-alikes (role ``look_alike``, no alert), straddling the two thresholds from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from followmoney.simulate.core import World
-from followmoney.simulate.scenario import LabelBuilder, Scenario, ScenarioOutput, TxnBuilder, concat_parties
-
-
-def _ints(rng: np.random.Generator, bounds: Sequence[int]) -> int:
-    """Random integer in the closed range ``bounds``."""
-    return int(rng.integers(int(bounds[0]), int(bounds[1]) + 1))
-
-
-def _uniform(rng: np.random.Generator, bounds: Sequence[float], n: int | None = None) -> np.ndarray:
-    return rng.uniform(float(bounds[0]), float(bounds[1]), n)
+from followmoney.simulate.scenario import (
+    LabelBuilder,
+    Scenario,
+    ScenarioOutput,
+    TxnBuilder,
+    concat_parties,
+    draw_int,
+    draw_uniform,
+)
 
 
 class CollectorNetwork(Scenario):
@@ -75,7 +72,7 @@ class CollectorNetwork(Scenario):
             c = world.cities[city]
             device = (f"D-{int(rng.integers(0, 1 << 48)):012x}",
                       f"{c.ip_prefix}.{int(rng.integers(1, 255))}.{int(rng.integers(1, 255))}")
-            collectors = [f"{base}-V{j + 1}" for j in range(_ints(rng, p["collectors_per_instance"]))]
+            collectors = [f"{base}-V{j + 1}" for j in range(draw_int(rng, p["collectors_per_instance"]))]
             parties.append(world.make_parties(rng, collectors, [city] * len(collectors), age=p["victim_age"],
                                               occupation=("student", "unemployed", "model", "dancer"),
                                               declared_income=(5000, 20000)))
@@ -83,7 +80,7 @@ class CollectorNetwork(Scenario):
                 labels.add(v, sid, "victim", True)
                 spenders.append((v, city, sid))
                 self._collect(world, rng, txns, sid, v, [ctrl] + ([aide] if aide else []), p,
-                              float(_uniform(rng, p["forward_fraction"])), device, n_clients=None)
+                              float(draw_uniform(rng, p["forward_fraction"])), device, n_clients=None)
         for kind, cfg in (("keeper", p["lookalike_keeper"]), ("few", p["lookalike_few"])):
             for i in range(n_look):
                 sid, acct = f"collector_network-lookalike-{kind}-{i + 1:04d}", f"S-COLLECT-L{kind[0].upper()}{i + 1:04d}"
@@ -95,8 +92,8 @@ class CollectorNetwork(Scenario):
                 spenders.append((acct, city, sid))
                 target = f"{acct}-R1"
                 self._collect(world, rng, txns, sid, acct, [target], {**p, **cfg},
-                              float(_uniform(rng, cfg["forward_fraction"])), None,
-                              n_clients=_ints(rng, cfg["clients_total"]) if "clients_total" in cfg else None)
+                              float(draw_uniform(rng, cfg["forward_fraction"])), None,
+                              n_clients=draw_int(rng, cfg["clients_total"]) if "clients_total" in cfg else None)
         if spenders:
             accts, cities, sids = zip(*spenders, strict=True)
             txns.add(**world.everyday_activity(rng, list(accts), list(cities), list(sids),
@@ -108,7 +105,7 @@ class CollectorNetwork(Scenario):
                  recipients: list[str], p: dict, fraction: float, device: tuple[str, str] | None,
                  n_clients: int | None) -> None:
         """Client payments into `acct` on active nights, and each night's forward to the recipients."""
-        active = _ints(rng, p["active_days"])
+        active = draw_int(rng, p["active_days"])
         start = float(rng.uniform(0, max(1.0, world.days - active - 3)))
         pool: list[str] = []
         if n_clients is not None:
@@ -117,19 +114,19 @@ class CollectorNetwork(Scenario):
             if n_clients is None and day % 30 == 0:
                 # A fresh set of clients every 30 days keeps >= 8 distinct payers in any window.
                 first = len(pool)
-                pool = pool + [f"{acct}-K{first + k + 1:03d}" for k in range(_ints(rng, p["clients_per_month"]))]
+                pool = pool + [f"{acct}-K{first + k + 1:03d}" for k in range(draw_int(rng, p["clients_per_month"]))]
                 current = pool[first:]
             elif n_clients is not None:
                 current = pool
             if rng.random() >= float(p["night_prob"]):
                 continue
-            n = _ints(rng, p["payments_per_night"])
-            hours = (start + day) * 24 + _uniform(rng, (18, 26), n)
-            amounts = np.round(_uniform(rng, p["payment_amount"], n), -1)
+            n = draw_int(rng, p["payments_per_night"])
+            hours = (start + day) * 24 + draw_uniform(rng, (18, 26), n)
+            amounts = np.round(draw_uniform(rng, p["payment_amount"], n), -1)
             txns.add(scenario_id=sid, ts=world.hours_to_ts(hours), amount=amounts, channel="p2p",
                      payer_account=list(rng.choice(current, n)), beneficiary_account=acct)
             total = float(amounts.sum()) * fraction
-            t = float(hours.max()) + float(_uniform(rng, p["forward_delay_hours"]))
+            t = float(hours.max()) + float(draw_uniform(rng, p["forward_delay_hours"]))
             if t >= world.days * 24:
                 continue
             shares = [1.0] if len(recipients) == 1 else [0.7, 0.3]

@@ -38,11 +38,14 @@ from typing import Any
 import numpy as np
 
 from followmoney.simulate.core import World
-from followmoney.simulate.scenario import LabelBuilder, Scenario, ScenarioOutput, TxnBuilder, concat_parties
-
-
-def _rint(rng: np.random.Generator, bounds: Any) -> int:
-    return int(rng.integers(int(bounds[0]), int(bounds[1]) + 1))
+from followmoney.simulate.scenario import (
+    LabelBuilder,
+    Scenario,
+    ScenarioOutput,
+    TxnBuilder,
+    concat_parties,
+    draw_int,
+)
 
 
 class Itinerant(Scenario):
@@ -104,11 +107,11 @@ class Itinerant(Scenario):
                n_cities: Any, p: Mapping[str, Any], fanin: bool, night_cash: bool, lodging: bool) -> None:
         """The trips of one account: lodging and food by card, night cash, night ATM, fan-ins and crypto."""
         span = float(p["trip_span_days"])
-        n_trips = _rint(rng, p["trips"])
+        n_trips = draw_int(rng, p["trips"])
         start = float(rng.uniform(0, world.days - n_trips * span - (n_trips - 1) * float(p["trip_gap_days"][1]) - 1))
         clients = [f"{acct}-C{k + 1:02d}" for k in range(int(p["clients_per_account"]))]
         for _ in range(n_trips):
-            k = _rint(rng, n_cities)
+            k = draw_int(rng, n_cities)
             # The circuit: k distinct cities (home may be one of them), one stop per city in order.
             cities = rng.permutation(len(world.cities))[:k]
             # Whole days: times of day below are added to midnight (UTC, the simulator's clock).
@@ -124,7 +127,7 @@ class Itinerant(Scenario):
                              payer_account=acct, beneficiary_account=f"M-ITIN-HOTEL-{city.code}", mcc="7011",
                              counterparty_name=f"{city.name.upper()} INN", **loc)
                 # Night withdrawals at white-label ATMs (hotel lobby, gas station), 22:00-04:00.
-                n_atm = _rint(rng, p["atm_per_stop"])
+                n_atm = draw_int(rng, p["atm_per_stop"])
                 night = day * 24 + 22 + rng.uniform(0, 6, n_atm)
                 txns.add(scenario_id=sid, ts=world.hours_to_ts(night),
                          amount=np.round(rng.uniform(*map(float, p["atm_amount"]), n_atm), -1), channel="atm",
@@ -137,7 +140,7 @@ class Itinerant(Scenario):
                              beneficiary_account=acct, branch_id=world.branch(rng, int(c), 1)[0], **loc)
             if fanin:
                 # Clients pay in the evening of the trip's second day; crypto the next afternoon.
-                n_pay = _rint(rng, p["clients_per_fanin"])
+                n_pay = draw_int(rng, p["clients_per_fanin"])
                 payers = list(rng.choice(clients, n_pay, replace=False))
                 t_pay = (np.floor(start) + 1) * 24 + 19 + np.sort(rng.uniform(0, 5, n_pay))
                 amounts = np.round(rng.uniform(*map(float, p["client_amount"]), n_pay))

@@ -23,21 +23,18 @@ Look-alikes (role ``look_alike``, no hit expected from the two detector shapes):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from followmoney.simulate.core import World
-from followmoney.simulate.scenario import LabelBuilder, Scenario, ScenarioOutput, TxnBuilder, concat_parties
-
-
-def _ints(rng: np.random.Generator, bounds: Sequence[int]) -> int:
-    """Random integer in the closed range ``bounds``."""
-    return int(rng.integers(int(bounds[0]), int(bounds[1]) + 1))
-
-
-def _uniform(rng: np.random.Generator, bounds: Sequence[float], n: int | None = None) -> np.ndarray:
-    return rng.uniform(float(bounds[0]), float(bounds[1]), n)
+from followmoney.simulate.scenario import (
+    LabelBuilder,
+    Scenario,
+    ScenarioOutput,
+    TxnBuilder,
+    concat_parties,
+    draw_int,
+    draw_uniform,
+)
 
 
 class LayeringRing(Scenario):
@@ -64,7 +61,7 @@ class LayeringRing(Scenario):
         for sid, base, kind in plans:
             city = int(world.pick_cities(rng, 1)[0])
             origin, gatherer = f"{base}-O", f"{base}-G"
-            mids = [f"{base}-M{j + 1}" for j in range(_ints(rng, p["intermediaries"]))]
+            mids = [f"{base}-M{j + 1}" for j in range(draw_int(rng, p["intermediaries"]))]
             accounts = [origin] + mids + ([gatherer] if kind == "ring" else [])
             parties.append(world.make_parties(rng, accounts, [city] * len(accounts),
                                               occupation=("self-employed", "consultant", "driver", "student"),
@@ -73,7 +70,7 @@ class LayeringRing(Scenario):
                 role = "look_alike" if kind != "ring" else ("controller" if a == origin else "mule")
                 labels.add(a, sid, role, False)
                 spenders.append((a, city, sid))
-            rounds = _ints(rng, p["rounds"])
+            rounds = draw_int(rng, p["rounds"])
             # A round takes up to 30 days (60 for the slow look-alike) and rounds are spaced apart.
             span = 60 if kind == "slow" else 30
             for r in range(rounds):
@@ -91,22 +88,22 @@ class LayeringRing(Scenario):
                gatherer: str, mids: list[str], start_day: float, kind: str) -> None:
         """One round: wire in, split, pass on, return (or the look-alike's version of it)."""
         p = self.params
-        t0 = start_day * 24 + float(_uniform(rng, (9, 17)))
-        wire = round(float(_uniform(rng, p["wire_amount"])), -2)
+        t0 = start_day * 24 + float(draw_uniform(rng, (9, 17)))
+        wire = round(float(draw_uniform(rng, p["wire_amount"])), -2)
         txns.add(scenario_id=sid, ts=world.hours_to_ts(t0), amount=wire, channel="wire",
                  payer_account=f"{base}-F", beneficiary_account=origin,
                  payer_country=str(rng.choice(["AE", "HK", "CY", "PA"])), beneficiary_country="US")
         if kind == "spread":
             # A parent's gift: below 1,000 each, to the children, who pay their own landlords.
-            shares = np.round(_uniform(rng, (500, 950), len(mids)), -1)
+            shares = np.round(draw_uniform(rng, (500, 950), len(mids)), -1)
         else:
             shares = np.round(wire * rng.dirichlet(np.full(len(mids), 4.0)) * 0.97, 2)
             shares = np.maximum(shares, 1000.0)
-        t_split = t0 + _uniform(rng, (1, 20), len(mids))
+        t_split = t0 + draw_uniform(rng, (1, 20), len(mids))
         txns.add(scenario_id=sid, ts=world.hours_to_ts(t_split), amount=shares, channel="transfer",
                  payer_account=origin, beneficiary_account=mids)
-        hold = _uniform(rng, p["hold_hours"], len(mids))
-        passed = shares * _uniform(rng, p["pass_fraction"], len(mids))
+        hold = draw_uniform(rng, p["hold_hours"], len(mids))
+        passed = shares * draw_uniform(rng, p["pass_fraction"], len(mids))
         t_pass = t_split + hold
         if kind == "ring":
             targets = [gatherer] * len(mids)
@@ -118,11 +115,11 @@ class LayeringRing(Scenario):
             return
         if kind == "slow":
             # The money comes back from one of the intermediaries' own recipients, 40-60 days later.
-            t_back = t0 + float(_uniform(rng, (40, 60))) * 24
+            t_back = t0 + float(draw_uniform(rng, (40, 60))) * 24
             txns.add(scenario_id=sid, ts=world.hours_to_ts(t_back), amount=round(float(passed.sum()) * 0.8, 2),
                      channel="transfer", payer_account=targets[0], beneficiary_account=origin)
             return
-        t_back = float(t_pass.max()) + float(_uniform(rng, p["return_days"])) * 24
+        t_back = float(t_pass.max()) + float(draw_uniform(rng, p["return_days"])) * 24
         txns.add(scenario_id=sid, ts=world.hours_to_ts(t_back),
-                 amount=round(float(passed.sum()) * float(_uniform(rng, p["return_fraction"])), 2),
+                 amount=round(float(passed.sum()) * float(draw_uniform(rng, p["return_fraction"])), 2),
                  channel="transfer", payer_account=gatherer, beneficiary_account=origin)

@@ -24,8 +24,6 @@ Look-alikes (role ``look_alike``, no alert):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from followmoney.simulate.core import World
@@ -35,19 +33,14 @@ from followmoney.simulate.scenario import (
     ScenarioOutput,
     TxnBuilder,
     concat_parties,
+    draw_int,
+    draw_uniform,
     schedule_episodes,
 )
 
 _REMIT_COUNTRIES = ("MX", "GT", "SV", "HN", "PH", "DO", "CO")
 
 
-def _ints(rng: np.random.Generator, bounds: Sequence[int]) -> int:
-    """Random integer in the closed range ``bounds``."""
-    return int(rng.integers(int(bounds[0]), int(bounds[1]) + 1))
-
-
-def _uniform(rng: np.random.Generator, bounds: Sequence[float], n: int | None = None) -> np.ndarray:
-    return rng.uniform(float(bounds[0]), float(bounds[1]), n)
 
 
 class PassThrough(Scenario):
@@ -86,7 +79,7 @@ class PassThrough(Scenario):
             spender(ctrl, city, sid, float(p["controller_daily_prob"]), float(p["controller_max_amount"]))
             ctrl_device = (self._device(rng), self._ip(world, rng, city))
 
-            mules = [f"{base}-M{j + 1}" for j in range(_ints(rng, p["mules_per_instance"]))]
+            mules = [f"{base}-M{j + 1}" for j in range(draw_int(rng, p["mules_per_instance"]))]
             shared = rng.random(len(mules)) < float(p["shared_address_prob"])
             address = ctrl_party.column("address")[0].as_py()
             parties.append(world.make_parties(
@@ -132,19 +125,19 @@ class PassThrough(Scenario):
         p = self.params
         c = world.cities[city]
         own_device = (self._device(rng), self._ip(world, rng, city))
-        payers = [f"{mule}-X{k + 1:02d}" for k in range(_ints(rng, p["payers_per_mule"]))]
+        payers = [f"{mule}-X{k + 1:02d}" for k in range(draw_int(rng, p["payers_per_mule"]))]
         span = float(p["burst_span_days"])
         # Leave two days at the end so that every forward falls in the period.
-        starts = schedule_episodes(rng, world.days - 2, _ints(rng, p["bursts"]), span,
-                                   float(_uniform(rng, p["burst_gap_days"])))
+        starts = schedule_episodes(rng, world.days - 2, draw_int(rng, p["bursts"]), span,
+                                   float(draw_uniform(rng, p["burst_gap_days"])))
         for start in starts:
-            n = _ints(rng, p["inflows_per_burst"])
-            t_in = start * 24 + _uniform(rng, (0, span * 24), n)
+            n = draw_int(rng, p["inflows_per_burst"])
+            t_in = start * 24 + draw_uniform(rng, (0, span * 24), n)
             p2p = rng.random(n) < float(p["inflow_p2p_prob"])
             # Cash goes in over the counter, during branch hours.
-            t_in = np.where(p2p, t_in, np.floor(t_in / 24) * 24 + _uniform(rng, (9, 17), n))
-            amount = np.where(p2p, np.round(_uniform(rng, p["p2p_inflow_amount"], n), -1),
-                              np.round(_uniform(rng, p["cash_inflow_amount"], n), -1))
+            t_in = np.where(p2p, t_in, np.floor(t_in / 24) * 24 + draw_uniform(rng, (9, 17), n))
+            amount = np.where(p2p, np.round(draw_uniform(rng, p["p2p_inflow_amount"], n), -1),
+                              np.round(draw_uniform(rng, p["cash_inflow_amount"], n), -1))
             ts = world.hours_to_ts(t_in)
             if p2p.any():
                 txns.add(scenario_id=sid, ts=ts[p2p], amount=amount[p2p], channel="p2p",
@@ -155,8 +148,8 @@ class PassThrough(Scenario):
                          beneficiary_account=mule, city=c.name, region=c.region,
                          branch_id=world.branch(rng, city, m))
             for t, a in zip(t_in, amount, strict=True):
-                total = a * _uniform(rng, p["forward_fraction"])
-                d = np.sort(_uniform(rng, p["forward_delay_hours"], 2))
+                total = a * draw_uniform(rng, p["forward_fraction"])
+                d = np.sort(draw_uniform(rng, p["forward_delay_hours"], 2))
                 if rng.random() < float(p["atm_prob"]):
                     # ATMs pay multiples of 20: round up, but never above the inflow.
                     cash = np.ceil(total / 20) * 20
@@ -184,20 +177,20 @@ class PassThrough(Scenario):
                    city: int, cfg: dict, slow: bool) -> None:
         """Inflows and (partial or slow) forwards of one look-alike account."""
         device = (PassThrough._device(rng), PassThrough._ip(world, rng, city))
-        n = _ints(rng, cfg["inflows"])
+        n = draw_int(rng, cfg["inflows"])
         payers = [f"{acct}-X{k + 1:02d}" for k in range(3)]
         family = f"{acct}-F1"
         country = str(rng.choice(_REMIT_COUNTRIES))
         end = world.days * 24
-        t = _uniform(rng, (0, max(1.0, end / 3)))
+        t = draw_uniform(rng, (0, max(1.0, end / 3)))
         for _ in range(n):
-            delay = _uniform(rng, cfg["forward_delay_hours"])
+            delay = draw_uniform(rng, cfg["forward_delay_hours"])
             if t + delay >= end:
                 break
-            amount = round(float(_uniform(rng, cfg["inflow_amount"])), -1)
+            amount = round(float(draw_uniform(rng, cfg["inflow_amount"])), -1)
             txns.add(scenario_id=sid, ts=world.hours_to_ts(t), amount=amount, channel="p2p",
                      payer_account=str(rng.choice(payers)), beneficiary_account=acct)
-            total = amount * _uniform(rng, cfg["forward_fraction"])
+            total = amount * draw_uniform(rng, cfg["forward_fraction"])
             wire = bool(rng.random() < 0.5)
             txns.add(scenario_id=sid, ts=world.hours_to_ts(t + delay), amount=total,
                      channel="wire" if wire else "p2p", payer_account=acct,
@@ -205,7 +198,7 @@ class PassThrough(Scenario):
                      memo="family support" if wire else None, device_id=device[0], ip=device[1])
             if slow:
                 # The next inflow only arrives after this forward went out.
-                t = t + delay + _uniform(rng, cfg["inflow_gap_hours"])
+                t = t + delay + draw_uniform(rng, cfg["inflow_gap_hours"])
             else:
                 # > 48 h apart, so a forward never lands in another inflow's window.
-                t = t + _uniform(rng, cfg["inflow_gap_days"]) * 24
+                t = t + draw_uniform(rng, cfg["inflow_gap_days"]) * 24
