@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
              "max_edges": 2_000_000},
     "watchlist": None,
     "lists": {},
+    # goAML report header fields and the FIU's own code lists (see followmoney/goaml.py).
+    "goaml": {"institution_name": None, "institution_code": None, "rentity_id": None, "rentity_branch": None,
+              "country": None, "transmode_codes": {}, "indicator_codes": {}},
 }
 """Every key a profile may set, with its default."""
 
@@ -97,7 +100,7 @@ def _merge(base: dict[str, Any], layer: Mapping[str, Any], path: str, strict: bo
             continue
         # Mappings whose keys are the user's own (column names, codes, indicator ids) merge freely.
         free = path + key in {"transactions.columns", "transactions.codes", "parties.columns", "indicators",
-                              "scoring.weights", "lists"} or path.startswith(("indicators.", "transactions.codes."))
+                              "scoring.weights", "lists", "goaml.transmode_codes", "goaml.indicator_codes"} or path.startswith(("indicators.", "transactions.codes."))
         if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
             _merge(base[key], value, f"{path}{key}.", strict and not free, problems)
         else:

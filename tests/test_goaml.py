@@ -89,3 +89,28 @@ def test_fiu_codes_are_mapped_and_fall_back_to_unknown(scanned, schema, tmp_path
         assert checked.errors == {}
     finally:
         ws.close()
+
+
+def test_goaml_section_of_a_profile_reaches_the_draft(small_csv, tmp_path):
+    import followmoney
+
+    profile = tmp_path / "bank.yml"
+    profile.write_text("goaml:\n  institution_name: Example Bank\n  rentity_id: 4242\n"
+                       "  transmode_codes: {cash: K, p2p: P}\n", encoding="utf-8")
+    result = followmoney.scan(str(small_csv), out=tmp_path / "out", profile=str(profile))
+    draft = sorted((result.out / "str").glob("*.xml"))[0]
+    root = ET.fromstring(draft.read_text().split("\n", 2)[2])
+    assert root.findtext("rentity_id") == "4242"
+    assert "Example Bank" in draft.read_text()
+    codes = {e.text for e in root.iter("transmode_code")}
+    assert codes and codes <= {"K", "P"}, codes
+
+
+def test_unknown_goaml_key_is_a_profile_error(small_csv, tmp_path):
+    import followmoney
+    from followmoney.errors import ProfileError
+
+    profile = tmp_path / "bank.yml"
+    profile.write_text("goaml:\n  rentity: 1\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match="Unknown profile key 'goaml.rentity'. Did you mean 'rentity_id'"):
+        followmoney.scan(str(small_csv), out=tmp_path / "out", profile=str(profile))
