@@ -25,6 +25,7 @@ and does not count.
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.indicators._sql import counterparty_episodes
 from followmoney.params import Interval, Param
 
 
@@ -53,26 +54,7 @@ class NET01(Indicator):
         FROM postings
         WHERE amount > 0 AND amount <= $max_amount AND counterparty_key IS NOT NULL
           AND channel IN ('p2p', 'transfer', 'wire', 'ach')
-    ),
-    counted AS (
-        SELECT *, count(DISTINCT counterparty_key) OVER (PARTITION BY account_key ORDER BY ts_s
-                      RANGE BETWEEN $window_days * 86400 PRECEDING AND CURRENT ROW) AS n_senders
-        FROM credits
-    ),
-    -- A row is evidence when a qualifying window ends within window_days after it: the nearest
-    -- later anchor is found with one window pass instead of joining every anchor to every row.
-    evidence AS (
-        SELECT * EXCLUDE (next_anchor_s)
-        FROM (SELECT *, min(CASE WHEN n_senders >= $min_senders THEN ts_s END) OVER (PARTITION BY account_key ORDER BY ts_s
-                            RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_anchor_s
-              FROM counted)
-        WHERE next_anchor_s - ts_s <= $window_days * 86400
-    ),
-    numbered AS (
-        SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > $window_days * 86400 THEN 1 ELSE 0 END)
-                  OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
-        FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
-    )
+    )""" + counterparty_episodes("credits", "n_senders", "$min_senders", "$window_days * 86400") + """
     SELECT account_key, min(ts) AS window_start, max(ts) AS window_end,
            CAST(count(DISTINCT counterparty_key) AS DOUBLE) AS value,
            list(txn_idx ORDER BY ts_s, txn_idx) AS evidence,
