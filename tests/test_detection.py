@@ -47,3 +47,37 @@ def test_feedback_measures_against_labels(scanned):
     flagged, tp, precision, recall = rows["(alerts)"]
     assert flagged == tp == scanned.alerts.height
     assert precision == 1.0 and recall == 1.0
+
+
+def _planted_scenarios():
+    from followmoney.simulate.scenario import discover_scenarios
+
+    return {name: cls for name, cls in discover_scenarios().items() if cls.plants}
+
+
+def test_each_scenario_fires_the_indicators_it_plants(scanned, world):
+    """Every expected-alert account of a planting role carries a hit of each indicator its scenario names."""
+    labels = pl.read_parquet(world.paths["labels"]).filter(pl.col("expected_alert"))
+    flagged = {(r["indicator_id"], r["account_id"]) for r in scanned.hits.select("indicator_id", "account_id").iter_rows(named=True)}
+    missing = []
+    checked = 0
+    for name, cls in _planted_scenarios().items():
+        mine = labels.filter(pl.col("scenario_id").str.contains(rf"^{name}-\d+$"))
+        for role, ids in cls.plants.items():
+            accounts = mine.filter(pl.col("role") == role)["account_id"].to_list()
+            assert accounts, f"scenario {name} plants no expected-alert {role} in the shared world"
+            for account in accounts:
+                checked += 1
+                missing += [(name, role, account, i) for i in ids if (i, account) not in flagged]
+    assert checked > 0
+    assert not missing, f"planted indicators that did not fire: {missing}"
+
+
+def test_every_indicator_is_planted_by_some_scenario():
+    """Trainers can demonstrate each indicator: some scenario plants it (ids must exist, too)."""
+    from followmoney import registry
+
+    registered = {cls.id for cls in registry.all()}
+    planted = {i for cls in _planted_scenarios().values() for ids in cls.plants.values() for i in ids}
+    assert planted <= registered, f"scenarios name unknown indicators: {sorted(planted - registered)}"
+    assert registered <= planted, f"indicators no scenario plants: {sorted(registered - planted)}"

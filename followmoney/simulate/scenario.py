@@ -113,11 +113,16 @@ class Scenario(ABC):
         typology: One of :data:`schema.TYPOLOGIES`.
         description: One-line human description.
         params: The scenario's ``params`` mapping from the configuration.
+        plants: Role -> ids of the indicators that must fire on every account of that role the
+            scenario labels ``expected_alert``.  Ids, not classes: the simulator never imports the
+            catalogue.  Tests check each planted account against it and that every indicator of
+            the catalogue is planted by some scenario, so a trainer can demonstrate each one.
     """
 
     name: ClassVar[str]
     typology: ClassVar[str]
     description: ClassVar[str]
+    plants: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         self.params: dict[str, Any] = dict(params or {})

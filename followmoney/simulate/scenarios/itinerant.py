@@ -53,6 +53,7 @@ class Itinerant(Scenario):
 
     name = "itinerant"
     typology = "sexual_exploitation"
+    plants = {"victim": ("CSH02", "CSH03", "GEO01", "PAY01", "RUN02")}
     description = ("2-3 trips through 4-5 cities, night cash deposits and white-label ATM withdrawals, "
                    "client e-transfers converted to crypto the next day.")
 

@@ -48,6 +48,7 @@ class PassThrough(Scenario):
 
     name = "pass_through"
     typology = "sexual_exploitation"
+    plants = {"mule": ("FLW01",)}
     description = ("Mules receive 4-8 inflows >= 1,000 per 30 days and forward 92-100 % of "
                    "each within 2-40 h to a controller or out of an ATM.")
 

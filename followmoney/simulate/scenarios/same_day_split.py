@@ -33,6 +33,7 @@ class SameDaySplit(Scenario):
 
     name = "same_day_split"
     typology = "laundering_of_proceeds"
+    plants = {"controller": ("CSH05",)}
     description = "2-3 days within a month on which 10,500-13,000 of cash is paid in as 2-3 smaller deposits."
 
     def plant(self, world: World, rng: np.random.Generator, n_instances: int) -> ScenarioOutput:

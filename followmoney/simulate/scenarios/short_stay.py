@@ -54,6 +54,7 @@ class ShortStay(Scenario):
 
     name = "short_stay"
     typology = "sexual_exploitation"
+    plants = {"controller": ("GEO05", "LUX01", "PAY05", "RUN01", "RUN02", "RUN03")}
     description = ("Ads, lodging in several cities, night rides, adult-processor payouts, remittances to "
                    "THB-risk countries and luxury spending by one low-income account within a month.")
 

@@ -44,6 +44,8 @@ class Storefront(Scenario):
 
     name = "storefront"
     typology = "labour_exploitation"
+    plants = {"front_business": ("BUS01", "CSH04", "EXT02", "RUN04", "RUN06"),
+              "victim": ("GEO05", "LAB01", "RUN07")}
     description = ("Venue business with cash takings and no payroll, food delivery, several phone lines and "
                    "booking e-transfers; its worker repays debts, pays an inmate-call service and sends money home.")
 

@@ -46,6 +46,7 @@ class Structuring(Scenario):
 
     name = "structuring"
     typology = "laundering_of_proceeds"
+    plants = {"controller": ("CSH01",)}
     description = ("3-6 cash deposits of 8,100-9,990 within 6 days at different branches, "
                    "repeated in 1-3 episodes, then wired abroad.")
 
