@@ -236,7 +236,7 @@ def _reason(v: Verdict, rule: Rule, customer: str | None, own: list[dict[str, An
 
 
 def score_alerts(ws: Workspace, scoring: dict[str, Any]) -> int:
-    """Write `alerts`, `alert_roles` and `customer_scores` from `hits` and `indicator_plan`.
+    """Write `alerts`, `alert_roles`, `customer_scores` and `account_scores` from `hits` and `indicator_plan`.
 
     Returns:
         The number of alerts.
@@ -276,13 +276,16 @@ def score_alerts(ws: Workspace, scoring: dict[str, Any]) -> int:
 
     rows: list[dict[str, Any]] = []
     role_rows = []
+    score_rows = []
     for account, v in verdicts.items():
         party = parties.get(account)
         cv = by_customer.get(party) if party else None
         # The customer's verdict speaks for the account when it alerts and the account's own does not
         # (or scores lower): money spread over several accounts is judged as one relationship.
         chosen = cv if cv is not None and cv.qualifies and (not v.alerts or cv.score > v.score) else v
-        if not (v.alerts or (cv is not None and cv.qualifies)):
+        alerted = v.alerts or (cv is not None and cv.qualifies)
+        score_rows.append((account, chosen.score, alerted))
+        if not alerted:
             continue
         own = by_account[account]
         role, support, support_score = _role(_strongest(own))
@@ -317,5 +320,11 @@ def score_alerts(ws: Workspace, scoring: dict[str, Any]) -> int:
         "score": pa.array([r[2] for r in customer_rows], pa.float64()),
         "families": pa.array([r[3] for r in customer_rows], pa.list_(pa.string())),
         "alerted": pa.array([r[4] for r in customer_rows], pa.bool_())}))
+    # Every account with a hit, alerted or not: what a threshold sweep or a percentile check of
+    # planted against background accounts needs (accounts without hits score 0).
+    ws.put("account_scores", pa.table({
+        "account_id": pa.array([r[0] for r in score_rows], pa.string()),
+        "score": pa.array([r[1] for r in score_rows], pa.float64()),
+        "alerted": pa.array([r[2] for r in score_rows], pa.bool_())}))
     frame = pl.DataFrame(rows, schema=schema).select([c.name for c in ALERTS])
     return ws.put("alerts", frame.to_arrow())

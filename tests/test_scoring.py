@@ -105,6 +105,11 @@ def test_customer_level_pools_the_accounts_of_one_party():
         assert "customer P1" in alerts["A1"][1]
         assert alerts["A2"][2] == "controller"
         assert ws.sql("SELECT party_id, alerted FROM customer_scores").fetchall() == [("P1", True)]
+        # Every account with a hit has a score; B1 and B2 do not alert and keep their own lower scores.
+        scores = {r[0]: r[1:] for r in ws.sql("SELECT account_id, score, alerted FROM account_scores").fetchall()}
+        assert set(scores) == {"A1", "A2", "B1", "B2"}
+        assert scores["A1"][1] and scores["A2"][1] and not scores["B1"][1] and not scores["B2"][1]
+        assert scores["A1"][0] == scores["A2"][0] > scores["B1"][0] > scores["B2"][0] > 0
         assert ws.sql("SELECT supporting_indicators FROM alert_roles WHERE account_id = 'A2'").fetchone()[0] == [
             "LUX01"]
     finally:
