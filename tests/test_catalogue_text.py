@@ -17,7 +17,7 @@ from followmoney.testing import run_rows
 from followmoney.workspace import Workspace
 
 TEXT_IDS = ("RUN01", "RUN02", "RUN03", "RUN04", "RUN05", "RUN06", "RUN07", "RUN08", "RUN09", "PAY05", "PAY06", "GEO05",
-            "LUX01", "BUS01", "LAB01", "EXT01", "EXT02")
+            "LUX01", "BUS01", "LAB01", "EXT01", "EXT02", "BUS02", "BUS03", "GEO06", "PAY07", "RUN10")
 USER_LISTS = {"ad_identifiers"}
 """Lists that only the user can supply: no default ships."""
 

@@ -1,15 +1,19 @@
 """Storefront exploitation: a venue business without payroll and the worker it holds in debt.
 
-The illicit-storefront model (FINTRAC 2021) runs a massage parlour or spa as a front: cash takings
-with no wages paid, food delivered for the workers who live on site, several phone lines, and
-e-transfers from clients that name the booking. Its foreign workers repay recruitment debts, keep
-in touch with an incarcerated recruiter and send money home. Each flag alone is ordinary; the
+The illicit-storefront model (FINTRAC 2021) runs a nail salon or massage parlour as a front: cash
+takings far above what comparable salons take, with no wages paid, card sales at night although
+the salon declares day hours, food delivered for the workers who live on site, several phone
+lines, and e-transfers from clients that name the booking. Its foreign workers repay recruitment
+debts, keep in touch with an incarcerated recruiter and send money home. Each flag alone is ordinary; the
 planted accounts combine three families or more.
 
 True instances (expected alert), per instance:
 
-* the front (role ``front_business``): a business account with daily cash takings and no payroll
-  outflow (front business), ``delivery_days`` days with 3 food-delivery orders and
+* the front (role ``front_business``): a nail salon declared open 09-19, each in its own city,
+  with ``takings_per_day`` cash deposits of the day's takings (together well above the monthly cash
+  of the other salons, almost all of its income in cash) and no payroll outflow, and about
+  ``card_sales_per_day`` card sales a day of which a share ``night_share`` falls between 22:00 and
+  03:00 (front business), ``delivery_days`` days with 3 food-delivery orders and
   ``telecom_providers`` phone providers within a month (running costs), and ``escort_memos``
   client e-transfers with booking terms (external lists);
 * the worker (role ``victim``): ``debt_payments`` debt or recruitment-fee payments (labour),
@@ -18,8 +22,9 @@ True instances (expected alert), per instance:
 
 Look-alikes (role ``look_alike``, no alert), one family each and one step short of a second:
 
-* ``storefront-lookalike-a-*``: a genuine salon that pays its payroll monthly, pays three phone
-  providers (running costs fire) and orders food three times a day on one day fewer than the rule;
+* ``storefront-lookalike-a-*``: a genuine salon that takes cash once a day and cards within its
+  declared hours, pays its payroll monthly, pays three phone providers (running costs fire) and
+  orders food three times a day on one day fewer than the rule;
 * ``storefront-lookalike-b-*``: a relative of an inmate who pays the call service (running costs
   fire) and one visa fee (one payment short of the labour rule).
 """
@@ -44,10 +49,10 @@ class Storefront(Scenario):
 
     name = "storefront"
     typology = "labour_exploitation"
-    plants = {"front_business": ("BUS01", "CSH04", "EXT02", "RUN04", "RUN06"),
+    plants = {"front_business": ("BUS01", "BUS02", "BUS03", "CSH04", "EXT02", "RUN04", "RUN06"),
               "victim": ("GEO05", "LAB01", "RUN07")}
-    description = ("Venue business with cash takings and no payroll, food delivery, several phone lines and "
-                   "booking e-transfers; its worker repays debts, pays an inmate-call service and sends money home.")
+    description = ("Venue business with outsized cash takings, night card sales and no payroll, food delivery, "
+                   "several phone lines and booking e-transfers; its worker repays debts, pays an inmate-call service and sends money home.")
 
     def plant(self, world: World, rng: np.random.Generator, n_instances: int) -> ScenarioOutput:
         """Plant ``n_instances`` front/worker pairs and ``lookalike_ratio`` look-alikes of each kind."""
@@ -60,19 +65,24 @@ class Storefront(Scenario):
         parties = []
         spenders: list[tuple[str, int, str]] = []
 
+        # One front per city while cities last: fronts of one network in one town would be each
+        # other's peers, and a real portfolio holds few fronts among many genuine salons.
+        n_cities = len(world.cities)
+        front_cities = np.concatenate([rng.choice(n_cities, n_cities, replace=False, p=world.city_weights)
+                                       for _ in range(n_instances // n_cities + 1)])[:n_instances]
         for i in range(n_instances):
             sid = f"storefront-{i + 1:04d}"
             front, worker = f"S-STORE-{i + 1:04d}-B", f"S-STORE-{i + 1:04d}-W"
-            city = int(world.pick_cities(rng, 1)[0])
+            city = int(front_cities[i])
             parties.append(world.make_parties(rng, [front], [city], account_type="business",
-                                              business_type=str(rng.choice(["massage", "spa"])),
-                                              business_hours="10-22", occupation=("business owner",),
-                                              declared_income=(90000, 160000)))
+                                              business_type="nail salon", business_hours="09-19",
+                                              occupation=("business owner",), declared_income=(90000, 160000)))
             parties.append(world.make_parties(rng, [worker], [city], age=(19, 30), occupation=("therapist",),
                                               declared_income=(14000, 20000)))
             labels.add(front, sid, "front_business", True)
             labels.add(worker, sid, "victim", True)
-            self._takings(world, rng, txns, sid, front, city, p)
+            self._takings(world, rng, txns, sid, front, city, p, int(rng.integers(*p["takings_per_day"], endpoint=True)))
+            self._card_sales(world, rng, txns, sid, front, p, float(rng.uniform(*map(float, p["night_share"]))))
             start = float(np.floor(rng.uniform(20, 45)))  # inside the first 90-day payroll period
             self._delivery(world, rng, txns, sid, front, city, start, int(p["delivery_days"]))
             self._telecom(world, rng, txns, sid, front, city, start, int(p["telecom_providers"]))
@@ -103,7 +113,8 @@ class Storefront(Scenario):
                                               business_hours="09-19", occupation=("business owner",),
                                               declared_income=(90000, 160000)))
             labels.add(acct, sid, "look_alike", False)
-            self._takings(world, rng, txns, sid, acct, city, p)
+            self._takings(world, rng, txns, sid, acct, city, p, 1)
+            self._card_sales(world, rng, txns, sid, acct, p, 0.0)
             months = np.arange(1, world.days // 30 + 1)
             txns.add(scenario_id=sid, ts=world.hours_to_ts((months * 30 - 1) * 24 + 9.0),
                      amount=np.round(rng.uniform(4000, 6000, months.size)), channel="ach", payer_account=acct,
@@ -131,13 +142,29 @@ class Storefront(Scenario):
 
     @staticmethod
     def _takings(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str, city: int,
-                 p: dict[str, Any]) -> None:
-        """A cash deposit of the day's takings on most days of the period."""
-        days = np.flatnonzero(rng.random(world.days) < 0.85)
-        txns.add(scenario_id=sid, ts=world.hours_to_ts(days * 24 + rng.uniform(17, 20, days.size)),
+                 p: dict[str, Any], per_day: int) -> None:
+        """``per_day`` cash deposits of the day's takings (each under 500) on most days of the period."""
+        days = np.repeat(np.flatnonzero(rng.random(world.days) < 0.85), per_day)
+        txns.add(scenario_id=sid, ts=world.hours_to_ts(days * 24 + rng.uniform(12, 20, days.size)),
                  amount=np.round(rng.uniform(*map(float, p["daily_takings"]), days.size)), channel="cash",
                  beneficiary_account=acct, city=world.cities[city].name, region=world.cities[city].region,
                  branch_id=world.branch(rng, city, days.size))
+
+    @staticmethod
+    def _card_sales(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str,
+                    p: dict[str, Any], night_share: float) -> None:
+        """Card sales to clients: a share ``night_share`` between 22:00 and 03:00, the rest 10:00-18:00.
+
+        Each sale is a card credit from a client's card (transaction-level acquiring), not the
+        nightly ACH settlement of the background businesses.
+        """
+        n = int(rng.poisson(float(p["card_sales_per_day"]) * world.days))
+        day = rng.integers(0, world.days, n)
+        night = rng.random(n) < night_share
+        hour = np.where(night, 22 + rng.uniform(0, 5, n), rng.uniform(10, 18, n))
+        txns.add(scenario_id=sid, ts=world.hours_to_ts(day * 24 + hour),
+                 amount=np.round(rng.uniform(*map(float, p["card_sale_amount"]), n)), channel="card",
+                 payer_account=[f"X-CARD-{int(k):06d}" for k in rng.integers(0, 10**6, n)], beneficiary_account=acct)
 
     @staticmethod
     def _delivery(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str, city: int,
