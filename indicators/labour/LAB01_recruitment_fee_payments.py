@@ -7,6 +7,10 @@ standing and never count) or with a memo containing a `recruitment_fee_terms` en
 ("recruitment fee", "visa fee", "debt repayment", ...). The value is the number of such payments
 in the episode.
 
+This is the worker's (payer's) side of the reference's `recruitment_fee_payments`. Its other arm,
+several individuals paying the same employer or recruiter, flags the collecting account and is
+LAB02 `recruitment_fee_collection`.
+
 ## Why it matters
 Debt bondage starts with recruitment fees: workers pay unlicensed agencies for jobs, visas and
 travel, then repay inflated debts out of their wages (FinCEN 2014 and 2020). Repeated fee and

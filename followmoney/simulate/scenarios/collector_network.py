@@ -10,19 +10,27 @@ True instances: one controller (role ``controller``, not expected to alert: it o
 a few accounts, and joins the cluster as their common beneficiary) and 2-4 collectors (role
 ``victim``, expected alert). Each collector is active for 40-90 days; its clients (10-20 new ones
 per 30 days, external accounts) pay 120-400 each on about 60 % of nights; 70-95 % of each night's
-takings goes to the controller 6-40 h later, often from the controller's device.
+takings goes to the controller 6-40 h later, often from the controller's device. The collectors'
+accounts are registered with the controller's phone number (FinCEN 2020: a controller gives his
+own contact details for his victims' accounts), so a phone is shared by three or more customers of
+different surnames.
 
 Look-alikes (role ``look_alike``, no alert), straddling the two thresholds from the other side:
 
 * ``collector_network-lookalike-keeper-*``: a tutor or hairdresser paid by as many clients, who
   passes on only 15-45 % (rent to a landlord);
 * ``collector_network-lookalike-few-*``: forwards 70-95 % to one person, but has only 4-6 distinct
-  payers in the whole period (a family pooling money).
+  payers in the whole period (a family pooling money);
+* ``collector_network-lookalike-family-*``: three members of one family (one surname, one address)
+  who all gave the home landline: a shared phone that is not a network;
+* ``collector_network-lookalike-students-*``: five students of different surnames who share a
+  campus residence address (on the shipped list of legitimately shared identifiers).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from followmoney.simulate.core import World
 from followmoney.simulate.scenario import (
@@ -34,6 +42,20 @@ from followmoney.simulate.scenario import (
     draw_int,
     draw_uniform,
 )
+from followmoney.simulate.schema import PARTY_SCHEMA
+
+
+def _with_phone(people: pa.Table, phone: str | None, surname: str | None = None,
+                address: str | None = None) -> pa.Table:
+    """`people` with every row's phone set to `phone` (and, when given, the surname and address)."""
+    rows = people.to_pylist()
+    for r in rows:
+        r["phone"] = phone
+        if surname and r["name"]:
+            r["name"] = r["name"].rsplit(" ", 1)[0] + " " + surname
+        if address:
+            r["address"] = address
+    return pa.Table.from_pylist(rows, schema=PARTY_SCHEMA)
 
 
 class CollectorNetwork(Scenario):
@@ -59,9 +81,10 @@ class CollectorNetwork(Scenario):
             sid, base = f"collector_network-{i + 1:04d}", f"S-COLLECT-{i + 1:04d}"
             city = int(world.pick_cities(rng, 1)[0])
             ctrl = f"{base}-C"
-            parties.append(world.make_parties(rng, [ctrl], [city], age=(25, 50),
-                                              occupation=("self-employed", "driver", "unemployed"),
-                                              declared_income=(15000, 35000)))
+            ctrl_party = world.make_parties(rng, [ctrl], [city], age=(25, 50),
+                                            occupation=("self-employed", "driver", "unemployed"),
+                                            declared_income=(15000, 35000))
+            parties.append(ctrl_party)
             labels.add(ctrl, sid, "controller", False)
             spenders.append((ctrl, city, sid))
             aide = f"{base}-A" if rng.random() < float(p["aide_prob"]) else None
@@ -74,9 +97,10 @@ class CollectorNetwork(Scenario):
             device = (f"D-{int(rng.integers(0, 1 << 48)):012x}",
                       f"{c.ip_prefix}.{int(rng.integers(1, 255))}.{int(rng.integers(1, 255))}")
             collectors = [f"{base}-V{j + 1}" for j in range(draw_int(rng, p["collectors_per_instance"]))]
-            parties.append(world.make_parties(rng, collectors, [city] * len(collectors), age=p["victim_age"],
-                                              occupation=("student", "unemployed", "model", "dancer"),
-                                              declared_income=(5000, 20000)))
+            victims = world.make_parties(rng, collectors, [city] * len(collectors), age=p["victim_age"],
+                                         occupation=("student", "unemployed", "model", "dancer"),
+                                         declared_income=(5000, 20000))
+            parties.append(_with_phone(victims, ctrl_party.column("phone")[0].as_py()))
             for v in collectors:
                 labels.add(v, sid, "victim", True)
                 spenders.append((v, city, sid))
@@ -95,6 +119,25 @@ class CollectorNetwork(Scenario):
                 self._collect(world, rng, txns, sid, acct, [target], {**p, **cfg},
                               float(draw_uniform(rng, cfg["forward_fraction"])), None,
                               n_clients=draw_int(rng, cfg["clients_total"]) if "clients_total" in cfg else None)
+        for i in range(n_look):
+            sid, base = f"collector_network-lookalike-family-{i + 1:04d}", f"S-COLLECT-LF{i + 1:04d}"
+            city = int(world.pick_cities(rng, 1)[0])
+            members = [f"{base}-{j + 1}" for j in range(3)]
+            family = world.make_parties(rng, members, [city] * 3, occupation=("teacher", "student", "retired"),
+                                        declared_income=(15000, 50000))
+            first = family.to_pylist()[0]
+            parties.append(_with_phone(family, first["phone"], first["name"].rsplit(" ", 1)[-1], first["address"]))
+            for m in members:
+                labels.add(m, sid, "look_alike", False)
+                spenders.append((m, city, sid))
+            sid, base = f"collector_network-lookalike-students-{i + 1:04d}", f"S-COLLECT-LS{i + 1:04d}"
+            students = [f"{base}-{j + 1}" for j in range(5)]
+            hall = f"Room {int(rng.integers(100, 400))}, Maple Residence Hall, {world.cities[city].name} University"
+            parties.append(world.make_parties(rng, students, [city] * 5, age=(18, 23), occupation=("student",),
+                                              declared_income=(0, 12000), addresses=[hall] * 5))
+            for m in students:
+                labels.add(m, sid, "look_alike", False)
+                spenders.append((m, city, sid))
         if spenders:
             accts, cities, sids = zip(*spenders, strict=True)
             txns.add(**world.everyday_activity(rng, list(accts), list(cities), list(sids),
