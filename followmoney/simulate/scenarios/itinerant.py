@@ -18,16 +18,23 @@ clients in the evening and buys crypto the next day, deposits cash at night and 
 night from white-label ATMs. Every single amount stays below 500, so the pass-through rule (FLW01)
 does not fire: the alert rests on the three families above.
 
-Look-alikes (role ``look_alike``, no alert), each firing exactly two families:
+Look-alikes (role ``look_alike``, no alert), a and b firing exactly two families, c at most one:
 
 * ``itinerant-lookalike-a-*``: a travelling sales representative with the same circuits and
   night-time white-label withdrawals (cash + movement), paid by monthly payroll, no crypto;
   the employer pays the hotels;
 * ``itinerant-lookalike-b-*``: the same fan-ins, crypto purchases and night cash (payment
   instruments + cash), but every trip touches ``lookalike_cities`` cities, one fewer than the
-  movement rule needs; hotels paid by someone else.
+  movement rule needs; hotels paid by someone else;
+* ``itinerant-lookalike-c-*``: a business traveller who checks into a hotel in another city and
+  withdraws cash there the same evening, one city per trip, trips ``lookalike_trip_gap_days``
+  apart: booking-cash pairs, but at most two within 30 days, one fewer than CSH08 needs.
 
-Victims also pay their hotels by card, which the lodging rules of the running-costs family see.
+Victims also pay their hotels by card on arrival, which the lodging rules of the running-costs family
+see, and take cash out or pay it in that same night in that city: booking-cash pairs in every city
+of the circuit, which CSH08 (>= 3 cash events within 48 h after a lodging charge in the same city,
+in >= 2 cities within 30 days) sees. The hotels of look-alikes a and b are paid by others, so they
+make no such pairs.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ class Itinerant(Scenario):
 
     name = "itinerant"
     typology = "sexual_exploitation"
-    plants = {"victim": ("CSH02", "CSH03", "GEO01", "PAY01", "RUN02")}
+    plants = {"victim": ("CSH02", "CSH03", "CSH08", "GEO01", "PAY01", "RUN02")}
     description = ("2-3 trips through 4-5 cities, night cash deposits and white-label ATM withdrawals, "
                    "client e-transfers converted to crypto the next day.")
 
@@ -72,6 +79,14 @@ class Itinerant(Scenario):
         kinds = [("", "V", p["cities_per_trip"], True, True, "victim", n_instances),
                  ("lookalike-a-", "LA", p["cities_per_trip"], False, False, "look_alike", n_look),
                  ("lookalike-b-", "LB", [p["lookalike_cities"]] * 2, True, True, "look_alike", n_look)]
+        for i in range(n_look):
+            sid, acct = f"itinerant-lookalike-c-{i + 1:04d}", f"S-ITIN-LC{i + 1:04d}"
+            home = int(world.pick_cities(rng, 1)[0])
+            parties.append(world.make_parties(rng, [acct], [home], occupation=("consultant",),
+                                              declared_income=(60000, 110000)))
+            labels.add(acct, sid, "look_alike", False)
+            self._business_trips(world, rng, txns, sid, acct, home, p)
+            self._payroll(world, rng, txns, sid, acct, p)
         for prefix, code, n_cities, fanin, night_cash, role, count in kinds:
             for i in range(count):
                 sid, acct = f"itinerant-{prefix}{i + 1:04d}", f"S-ITIN-{code}{i + 1:04d}"
@@ -102,6 +117,24 @@ class Itinerant(Scenario):
                  amount=np.round(rng.uniform(*map(float, p["lookalike_salary"]), len(days)), 2),
                  channel="ach", payer_account="X-EMP-ITIN", beneficiary_account=acct,
                  counterparty_name="NATIONAL SUPPLY CO", memo="PAYROLL NATIONAL SUPPLY CO")
+
+    @staticmethod
+    def _business_trips(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str, home: int,
+                        p: Mapping[str, Any]) -> None:
+        """Trips to one other city each: a hotel in the afternoon, a bank ATM there in the evening."""
+        day = float(rng.integers(0, 10))
+        while day < world.days - 2:
+            k = int(rng.choice([j for j in range(len(world.cities)) if j != home]))
+            c = world.cities[k]
+            loc = {"city": c.name, "region": c.region}
+            txns.add(scenario_id=sid, ts=world.hours_to_ts(day * 24 + rng.uniform(14, 17)),
+                     amount=round(float(rng.uniform(*map(float, p["lodging_amount"]))), 2), channel="card",
+                     payer_account=acct, beneficiary_account=f"M-ITIN-HOTEL-{c.code}", mcc="7011",
+                     counterparty_name=f"{c.name.upper()} BUSINESS HOTEL", **loc)
+            txns.add(scenario_id=sid, ts=world.hours_to_ts(day * 24 + rng.uniform(18, 21)),
+                     amount=round(float(rng.uniform(*map(float, p["atm_amount"]))), -1), channel="atm",
+                     payer_account=acct, atm_owner_type="bank", branch_id=world.branch(rng, k, 1)[0], **loc)
+            day += float(np.floor(rng.uniform(*map(float, p["lookalike_trip_gap_days"]))))
 
     @staticmethod
     def _trips(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str, home: int,
