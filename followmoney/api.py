@@ -171,7 +171,8 @@ def demo(out: str | Path = "followmoney-demo", accounts: int = 1500, days: int =
 
     A partner's watchlist is simulated too: the phone numbers of the planted controllers, as a
     public-private partnership would share numbers seen in escort ads, so stage `share` has
-    intelligence to match.
+    intelligence to match; and the simulator's list of identifiers scraped from sex ads
+    (`lists/ad_identifiers.csv`) is passed as the profile's `ad_identifiers` list, so EXT01 runs.
 
     Returns:
         (the simulation result, the scan result).
@@ -190,6 +191,9 @@ def demo(out: str | Path = "followmoney-demo", accounts: int = 1500, days: int =
               .unique().sort("value"))
     watchlist = out / "data" / "watchlist.csv"
     phones.write_csv(watchlist)
-    result = scan(str(world.paths["transactions"]), parties=str(world.paths["parties"]), out=out / "scan",
-                  watchlist=watchlist, labels=world.paths["labels"], seed=seed, progress=progress)
+    # The simulator also writes the phones and e-mails found in (simulated) scraped sex ads; as the
+    # profile's `ad_identifiers` list they let EXT01 match customers against them.
+    profile = {"lists": {"ad_identifiers": str(world.paths["ad_identifiers"])}}
+    result = scan(str(world.paths["transactions"]), parties=str(world.paths["parties"]), profile=profile,
+                  out=out / "scan", watchlist=watchlist, labels=world.paths["labels"], seed=seed, progress=progress)
     return world, result

@@ -44,7 +44,12 @@ def scanned(world, tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("scan") / "out"
     return followmoney.scan(str(world.paths["transactions"]), parties=str(world.paths["parties"]), out=out,
-                            labels=str(world.paths["labels"]), seed=WORLD["seed"])
+                            profile=world_profile(world), labels=str(world.paths["labels"]), seed=WORLD["seed"])
+
+
+def world_profile(world) -> dict:
+    """Scan profile for a simulated world: its scraped-ads identifier list, so EXT01 runs on it."""
+    return {"lists": {"ad_identifiers": str(world.paths["ad_identifiers"])}}
 
 
 @pytest.fixture()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import pytest
+from conftest import world_profile
 
 import followmoney
 from followmoney.simulate import simulate
@@ -15,9 +16,8 @@ from followmoney.simulate.scenario import discover_scenarios
 def test_million_transactions_planted_found_and_background_quiet(tmp_path):
     world = simulate(tmp_path / "world", accounts=5600, days=180, seed=424242)
     assert world.counts["transactions"] >= 1_000_000
-    lists = {k: str(v) for k, v in world.paths.items() if k.startswith("list:")}
     result = followmoney.scan(str(world.paths["transactions"]), parties=str(world.paths["parties"]),
-                              out=tmp_path / "scan", **({"lists": lists} if lists else {}))
+                              out=tmp_path / "scan", profile=world_profile(world))
     labels = pl.read_parquet(world.paths["labels"])
     expected = set(labels.filter(pl.col("expected_alert"))["account_id"])
     lookalikes = set(labels.filter(pl.col("role") == "look_alike")["account_id"]) - expected

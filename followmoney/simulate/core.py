@@ -22,7 +22,31 @@ Population (shares set in ``defaults.yml``):
   utilities 4900), withdraws cash at ATMs (mostly the bank's own, some
   white-label), sends small p2p transfers to other customers and now and then
   deposits a little cash or writes a cheque.  About 94 % of card/ATM activity
-  happens in the customer's home city.
+  happens in the customer's home city;
+* frequent (business) travellers, a share of the salaried with higher pay:
+  flights booked at home, a hotel charged at check-out, car rental, meals and
+  airport rides in another city, trips at least five days apart;
+* migrants (salaried or business owners) wiring a regular amount home once a
+  month, mostly to countries on the THB-risk list, more in festive months.
+
+Households share identifiers legitimately: couples an address (often a
+landline), joint holders an address, a pensioner's authorised relative often
+the family phone, students in shared houses an address and the home IP.
+Accounts were opened before the period (up to ~14 years; students ~4).
+
+Seasons (``background.seasons``) scale card spending by month and category
+(December retail peak, January dip), leisure travel (summer) and remittance
+amounts (November/December).
+
+Clock: every city has a time zone.  Customers act at local hours and the
+timestamps are naive times on the bank's clock (``bank_time_zone``, Chicago by
+default), so a 21:00 purchase in Las Vegas is recorded at 23:00 and a 07:00
+one in Atlanta at 06:00; payroll, pension and card settlement batches run on
+the bank's clock.  A scan with the default profile timezone (UTC, no
+conversion) therefore sees ``local_hour`` as the bank's hour, like a bank
+scanning in its own zone.  Night-time background activity stays realistic:
+taxis around the clock, a few late purchases and ATM withdrawals in the west
+that fall after 22:00 on the bank's clock.
 
 Volume: about 1.0 transaction per account per day on average (personal
 accounts ~0.95, business accounts ~2), so ``accounts=5600, days=180`` gives
@@ -38,15 +62,20 @@ Saturday and pay their bills in one batch early on the first Tuesday of the
 month (more than 48 h after their last takings), and their daily supply
 purchases are capped at 140.
 
-Timestamps are naive and modelled on one nominal clock for all cities.
+Migrants send one wire a month (the remittance rule wants three in 30 days)
+and travellers' hotel stays are at least five days apart (the lodging rule
+wants four charges in two cities within 14 days), so each look-alike stays in
+one family of red flags at most.
 """
 
 from __future__ import annotations
 
+import datetime
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -66,15 +95,15 @@ _CH = {name: i for i, name in enumerate(CHANNELS)}
 # Static catalogues.  All names are fictional.
 # --------------------------------------------------------------------------
 
-# code, name, region, weight, area code, ZIP prefix, IP prefix, branches
-_CITIES: tuple[tuple[str, str, str, float, str, str, str, int], ...] = (
-    ("CHI", "Chicago", "IL", 0.22, "312", "606", "73.44", 9),
-    ("HOU", "Houston", "TX", 0.20, "713", "770", "98.196", 8),
-    ("ATL", "Atlanta", "GA", 0.16, "404", "303", "24.98", 7),
-    ("PHX", "Phoenix", "AZ", 0.14, "602", "850", "68.104", 6),
-    ("NWK", "Newark", "NJ", 0.10, "973", "071", "71.187", 6),
-    ("LAS", "Las Vegas", "NV", 0.10, "702", "891", "70.173", 6),
-    ("MIA", "Miami", "FL", 0.08, "305", "331", "76.108", 6),
+# code, name, region, weight, area code, ZIP prefix, IP prefix, branches, IANA time zone
+_CITIES: tuple[tuple[str, str, str, float, str, str, str, int, str], ...] = (
+    ("CHI", "Chicago", "IL", 0.22, "312", "606", "73.44", 9, "America/Chicago"),
+    ("HOU", "Houston", "TX", 0.20, "713", "770", "98.196", 8, "America/Chicago"),
+    ("ATL", "Atlanta", "GA", 0.16, "404", "303", "24.98", 7, "America/New_York"),
+    ("PHX", "Phoenix", "AZ", 0.14, "602", "850", "68.104", 6, "America/Phoenix"),
+    ("NWK", "Newark", "NJ", 0.10, "973", "071", "71.187", 6, "America/New_York"),
+    ("LAS", "Las Vegas", "NV", 0.10, "702", "891", "70.173", 6, "America/Los_Angeles"),
+    ("MIA", "Miami", "FL", 0.08, "305", "331", "76.108", 6, "America/New_York"),
 )
 _WHITE_LABEL_ATMS_PER_CITY = 12
 
@@ -151,6 +180,16 @@ _OCCUPATIONS = (
     "cashier", "electrician", "mechanic", "office manager", "sales associate", "engineer",
     "cook", "security guard", "customer service rep", "paralegal", "technician", "analyst",
 )
+# Travel: hotels, car rental and airlines of frequent (business) travellers.
+_HOTEL_BRANDS = ("GRAND PLAZA HOTEL", "HARBORVIEW INN", "SKYLINE SUITES", "METRO BUSINESS HOTEL")
+_CAR_RENTAL_BRANDS = ("SWIFT CAR RENTAL", "BUDGETWAY RENT A CAR")
+_AIRLINE_BRANDS = ("SKYWAYS AIRLINES", "BLUEJET AIR")
+# Migrants' countries of origin; most are on the THB-risk list, as in real remittance corridors.
+_ORIGINS = ("MX", "GT", "HN", "SV", "PH", "VN", "IN", "NG", "UA", "RO", "MD", "CO", "TH")
+_ORIGIN_WEIGHTS = (0.24, 0.12, 0.08, 0.08, 0.12, 0.08, 0.07, 0.05, 0.05, 0.03, 0.02, 0.04, 0.02)
+_MONEY_TRANSFER = ("REMITLY", "WESTERN UNION", "MONEYGRAM", "XOOM")
+_REMITTANCE_MEMOS = ("FAMILY SUPPORT", "for mom", "school fees", "household")
+
 _P2P_MEMOS = ("dinner", "thanks!", "groceries", "tickets", "gas money", "birthday", "lunch",
               "bills", "coffee", "split")
 
@@ -169,6 +208,8 @@ class City:
         ip_prefix: First two octets of local residential IP addresses.
         branches: Ids of the bank's branches (each with its own ATM).
         white_label_atms: Ids of white-label ATMs.
+        zone: IANA time zone; events in the city happen at local hours and are
+            recorded on the bank's clock (``background.bank_time_zone``).
     """
 
     code: str
@@ -180,6 +221,7 @@ class City:
     ip_prefix: str
     branches: tuple[str, ...]
     white_label_atms: tuple[str, ...]
+    zone: str
 
 
 class Vocab:
@@ -236,7 +278,11 @@ _CODED: dict[str, type] = {
     "channel": np.int8, "mcc": np.int16, "cpty": np.int32, "memo": np.int32,
     "pcountry": np.int16, "bcountry": np.int16, "city": np.int16, "branch": np.int32,
     "atm": np.int8, "device": np.int32, "ip": np.int32, "refund": np.bool_,
+    "region": np.int16, "currency": np.int8, "scenario": np.int32,
 }
+
+#: One coded background row as a numpy record (what the simulator spills to disk at scale).
+CODED_DTYPE = np.dtype([(name, dtype) for name, dtype in _CODED.items()])
 
 
 class _Blocks:
@@ -257,6 +303,10 @@ class _Blocks:
             cols["pcountry"] = np.where(np.asarray(cols["payer"]) >= 0, self._us, -1)
         if "bcountry" not in cols and "benef" in cols:
             cols["bcountry"] = np.where(np.asarray(cols["benef"]) >= 0, self._us, -1)
+        # The region vocabulary lists the cities' states in city order; all in USD.
+        if "region" not in cols and "city" in cols:
+            cols["region"] = cols["city"]
+        cols.setdefault("currency", 0)
         block = {}
         for name, dtype in _CODED.items():
             value = cols.get(name)
@@ -330,17 +380,22 @@ class World:
         self.cities = tuple(
             City(code, name, region, weight, area, zip3, ip,
                  tuple(f"BR-{code}-{k + 1:02d}" for k in range(nb)),
-                 tuple(f"WL-{code}-{k + 1:03d}" for k in range(_WHITE_LABEL_ATMS_PER_CITY)))
-            for code, name, region, weight, area, zip3, ip, nb in _CITIES
+                 tuple(f"WL-{code}-{k + 1:03d}" for k in range(_WHITE_LABEL_ATMS_PER_CITY)), zone)
+            for code, name, region, weight, area, zip3, ip, nb, zone in _CITIES
         )
         w = np.array([c.weight for c in self.cities])
         self.city_weights = w / w.sum()
 
         self._init_vocabs()
         self._init_calendar()
+        self._init_zones()
+        self._init_seasons()
         self._init_counterparties()
         rng = self.stream("population")
         self._init_population(rng)
+        # Later additions draw from their own streams so that they do not reshuffle the rest.
+        self._init_travel_and_migration(self.stream("travel-migration"))
+        self._init_households(self.stream("households"))
         self._parties = self._init_parties(rng)
 
     # ------------------------------------------------------------------ streams
@@ -359,6 +414,8 @@ class World:
         self.v_region = Vocab([c.region for c in self.cities])
         self.v_branch = Vocab([b for c in self.cities for b in c.branches + c.white_label_atms])
         self.v_atm = Vocab(["bank", "white_label"])
+        self.v_currency = Vocab(["USD"])
+        self.v_scenario = Vocab()
         self.v_device = Vocab()
         self.v_ip = Vocab()
         self._us = 0
@@ -370,6 +427,44 @@ class World:
         # Day index (relative to start) of the first day of each month, one
         # extra month so that month ends can be derived.
         self.month_first = (months.astype("datetime64[D]") - self.start).astype(np.int64)
+
+    def _init_zones(self) -> None:
+        """Shift (µs) from each city's local clock to the bank's clock, per city and day.
+
+        Offsets are taken at local noon of each day, so daylight-saving changes
+        (and Arizona not observing them) are followed day by day.
+        """
+        bank = ZoneInfo(str(self.cfg.get("bank_time_zone", "America/Chicago")))
+        epoch = datetime.datetime(1970, 1, 1)
+        dates = [epoch + datetime.timedelta(days=int(d)) for d in self._day0 + np.arange(self.days)]
+
+        def offsets(zone: ZoneInfo) -> np.ndarray:
+            return np.array([zone.utcoffset(d.replace(hour=12)).total_seconds() for d in dates])
+
+        bank_off = offsets(bank)
+        cache: dict[str, np.ndarray] = {}
+        shift = np.zeros((len(self.cities), self.days), dtype=np.int64)
+        for c, city in enumerate(self.cities):
+            if city.zone not in cache:
+                cache[city.zone] = offsets(ZoneInfo(city.zone))
+            shift[c] = np.round((bank_off - cache[city.zone]) * 1_000_000).astype(np.int64)
+        self.zone_shift = shift
+
+    def _init_seasons(self) -> None:
+        """Per-day multipliers of activity by key (card categories, ``all``, ``travel``).
+
+        ``background.seasons`` maps a month number (1-12) to multipliers, e.g.
+        December retail; the months not listed use 1.
+        """
+        month = ((self.start + np.arange(self.days)).astype("datetime64[M]").astype(np.int64) % 12) + 1
+        seasons = {int(m): dict(v or {}) for m, v in (self.cfg.get("seasons") or {}).items()}
+        keys = {k for v in seasons.values() for k in v} | {"all", "travel", *_CATEGORY_KEYS, "remittance"}
+        self.season: dict[str, np.ndarray] = {}
+        for key in keys:
+            table = np.ones(13)
+            for m, v in seasons.items():
+                table[m] = float(v.get(key, 1.0))
+            self.season[key] = table[month]
 
     def weekday(self, day: np.ndarray | int) -> np.ndarray:
         """Weekday (Monday=0) of day indices relative to the start."""
@@ -421,6 +516,11 @@ class World:
         self.allowance_memo = self.v_memo.add("allowance")
         self.p2p_memos = self.v_memo.extend(list(_P2P_MEMOS))
         self.cheque_acct = self.v_acct.extend([f"X-CHQ-{i + 1:03d}" for i in range(40)])
+        self.hotels = self._merchant_table("7011", _HOTEL_BRANDS)
+        self.car_rental = self._merchant_table("7512", _CAR_RENTAL_BRANDS)
+        self.airlines = self._merchant_table("4511", _AIRLINE_BRANDS)
+        self.mto_name = self.v_name.extend(list(_MONEY_TRANSFER))
+        self.remit_memos = self.v_memo.extend(list(_REMITTANCE_MEMOS))
 
     def _merchant_table(self, mcc: str, brands: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
         nc, nb = len(self.cities), len(brands)
@@ -561,6 +661,53 @@ class World:
             [f"{self.cities[c].ip_prefix}.{o[0]}.{o[1]}" for c, o in zip(self.home_city, octets, strict=True)])
         self.personal_idx = np.flatnonzero(self.profile != BUSINESS)
 
+    def _init_travel_and_migration(self, rng: np.random.Generator) -> None:
+        """Frequent travellers and migrants sending money home (subsets of salaried customers).
+
+        Both are benign look-alikes of catalogue rules: travellers pay hotels, car
+        rental and meals in other cities (lodging / movement rules), migrants wire
+        money every month to countries that are mostly on the THB-risk list
+        (remittance rules), at ordinary amounts and never more than twice in 30 days.
+        """
+        n = self.accounts
+        tc, mc = self.cfg["travellers"], self.cfg["migrants"]
+        sal = self.profile == SALARIED
+        self.traveller = sal & (rng.random(n) < float(tc["share"]))
+        # Jobs with regular travel pay better than the average salaried job.
+        boost = np.where(self.traveller, float(tc["income_factor"]), 1.0)
+        self.pay *= boost
+        self.monthly_income *= boost
+        self.rent = np.round(self.rent * boost, -1)
+        self.migrant = (sal | (self.profile == OWNER)) & ~self.traveller & (rng.random(n) < float(mc["share"]))
+        w = np.asarray(_ORIGIN_WEIGHTS, dtype=float)
+        origin = rng.choice(len(_ORIGINS), n, p=w / w.sum())
+        codes = self.v_country.extend(list(_ORIGINS))
+        self.origin = np.where(self.migrant, codes[origin], -1).astype(np.int16)
+        level = np.clip(rng.lognormal(np.log(float(mc["median"])), float(mc["sigma"]), n),
+                        float(mc["min"]), float(mc["max"]))
+        # Never more than a fifth of the monthly income goes home.
+        self.remit_level = np.minimum(level, np.maximum(self.monthly_income * 0.2, float(mc["min"])))
+        # Mid-month, away from rent (days 1-3) so a paycheck is never nearly all passed on.
+        self.remit_day = rng.integers(int(mc["day"][0]), int(mc["day"][1]) + 1, n)
+        self.remit_mto = rng.integers(0, len(_MONEY_TRANSFER), n)
+        mig = np.flatnonzero(self.migrant)
+        self.remit_acct = np.full(n, -1, dtype=np.int32)
+        self.remit_acct[mig] = self.v_acct.extend(
+            [f"X-REM-{_ORIGINS[origin[i]]}-{i + 1:07d}" for i in mig])
+
+    def _init_households(self, rng: np.random.Generator) -> None:
+        """Student houses: 3-5 students sharing a city, an address and the house's internet line."""
+        cfg = self.cfg["households"]
+        stu = np.flatnonzero(self.profile == STUDENT)
+        chosen = rng.permutation(stu)[: round(stu.size * float(cfg["student_house_share"]))]
+        sizes = rng.integers(3, 6, max(1, chosen.size // 3))
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        bounds = bounds[bounds <= chosen.size]
+        self.houses = [np.sort(chosen[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a >= 2]
+        for house in self.houses:
+            self.home_city[house] = self.home_city[house[0]]
+            self.ip[house] = self.ip[house[0]]
+
     # ------------------------------------------------------------------ parties
     def _people(self, rng: np.random.Generator, city: np.ndarray, age: Sequence[Any],
                 serial: np.ndarray | None = None) -> dict[str, list[Any]]:
@@ -657,6 +804,12 @@ class World:
         serial += auth.size
         for j, acct in enumerate(auth):
             relative["name"][j] = f"{relative['first'][j]} {holder['last'][pos[acct]]}"
+            # A family sharing one phone: the relative gives the pensioner's number.
+            if rng.random() < float(cfg["family_phone_prob"]):
+                relative["phone"][j] = holder["phone"][pos[acct]]
+        for house in self.houses:
+            for m in house[1:]:
+                holder["address"][pos[m]] = holder["address"][pos[house[0]]]
         occupation = np.array(_OCCUPATIONS)[rng.integers(0, len(_OCCUPATIONS), n)]
         extra_income = np.round(rng.uniform(20000, 90000, n), -2)
         gross = rng.uniform(1.15, 1.35, n)  # declared income is gross, payroll is net
@@ -872,6 +1025,8 @@ class World:
         _income(self, rng, blocks, pers)
         _rent_and_utilities(self, rng, blocks, pers)
         _business(self, rng, blocks, bus)
+        _trips(self, rng, blocks, pers[self.traveller[pers]])
+        _remittances(self, rng, blocks, pers[self.migrant[pers]])
         return blocks.concat()
 
     def decode(self, coded: Mapping[str, np.ndarray], idx: np.ndarray | None = None) -> pa.Table:
@@ -884,13 +1039,11 @@ class World:
             arr = coded[name]
             return arr if idx is None else arr[idx]
 
-        n = len(col("ts"))
-        city = col("city")
         chan = col("channel").astype(np.int32)
         arrays = [
             pa.array(col("ts").view("datetime64[us]"), type=pa.timestamp("us")),
             pa.array(col("amount"), type=pa.float64()),
-            pa.array(["USD"], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int32))),
+            self.v_currency.take(col("currency")),
             self.v_acct.take(col("payer")),
             self.v_acct.take(col("benef")),
             pa.array(list(CHANNELS), type=pa.string()).take(pa.array(chan)),
@@ -899,16 +1052,55 @@ class World:
             self.v_memo.take(col("memo")),
             self.v_country.take(col("pcountry")),
             self.v_country.take(col("bcountry")),
-            self.v_city.take(city),
-            self.v_region.take(city),
+            self.v_city.take(col("city")),
+            self.v_region.take(col("region")),
             self.v_branch.take(col("branch")),
             self.v_atm.take(col("atm")),
             self.v_device.take(col("device")),
             self.v_ip.take(col("ip")),
             pa.array(col("refund"), type=pa.bool_()),
-            pa.nulls(n, type=pa.string()),
+            self.v_scenario.take(col("scenario")),
         ]
         return pa.Table.from_arrays(arrays, schema=SCENARIO_TXN_SCHEMA)
+
+    def encode(self, table: pa.Table) -> dict[str, np.ndarray]:
+        """Turn scenario rows (:data:`SCENARIO_TXN_SCHEMA`) into coded columns.
+
+        The inverse of :meth:`decode`: new strings are added to the vocabularies
+        (only the distinct values of each column pass through Python), so
+        background and scenario rows can be sorted and decoded together.
+        """
+        def codes(name: str, vocab: Vocab, dtype: type) -> np.ndarray:
+            enc = table.column(name).combine_chunks().dictionary_encode()
+            lookup = vocab.extend([str(v) for v in enc.dictionary.to_pylist()])
+            idx = enc.indices.to_numpy(zero_copy_only=False)
+            valid = np.asarray(enc.indices.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            out = np.full(table.num_rows, -1, dtype=dtype)
+            out[valid] = lookup[idx[valid].astype(np.int64)]
+            return out
+
+        channel = Vocab(list(CHANNELS))
+        return {
+            "ts": table.column("ts").cast(pa.int64()).to_numpy().astype(np.int64),
+            "amount": table.column("amount").to_numpy().astype(np.float64),
+            "payer": codes("payer_account", self.v_acct, np.int32),
+            "benef": codes("beneficiary_account", self.v_acct, np.int32),
+            "channel": codes("channel", channel, np.int8),
+            "mcc": codes("mcc", self.v_mcc, np.int16),
+            "cpty": codes("counterparty_name", self.v_name, np.int32),
+            "memo": codes("memo", self.v_memo, np.int32),
+            "pcountry": codes("payer_country", self.v_country, np.int16),
+            "bcountry": codes("beneficiary_country", self.v_country, np.int16),
+            "city": codes("city", self.v_city, np.int16),
+            "branch": codes("branch_id", self.v_branch, np.int32),
+            "atm": codes("atm_owner_type", self.v_atm, np.int8),
+            "device": codes("device_id", self.v_device, np.int32),
+            "ip": codes("ip", self.v_ip, np.int32),
+            "refund": table.column("is_refund").to_numpy(zero_copy_only=False).astype(np.bool_),
+            "region": codes("region", self.v_region, np.int16),
+            "currency": codes("currency", self.v_currency, np.int8),
+            "scenario": codes("scenario_id", self.v_scenario, np.int32),
+        }
 
     def _branch_codes(self, city: np.ndarray, pick: np.ndarray, white_label: bool) -> np.ndarray:
         """Codes in ``v_branch`` of a bank branch (or white-label ATM) of each ``city``.
@@ -929,12 +1121,38 @@ class World:
 # --------------------------------------------------------------------------
 
 def _ts(w: World, day: np.ndarray, tod: np.ndarray) -> np.ndarray:
+    """Timestamps on the bank's clock (institutional batches: payroll, settlement)."""
     return w.t0_us + np.asarray(day, dtype=np.int64) * US_PER_DAY + tod
 
 
-def _travel_city(w: World, rng: np.random.Generator, home: np.ndarray) -> np.ndarray:
+def _ts_local(w: World, day: np.ndarray, tod: np.ndarray, city: np.ndarray) -> np.ndarray:
+    """Timestamps of events at local time ``tod`` in ``city``, on the bank's clock.
+
+    A purchase at 21:00 in Las Vegas is recorded at 23:00 Chicago time.  Rows
+    shifted out of the period (first/last hours) are clamped into it.
+    """
+    day = np.asarray(day, dtype=np.int64)
+    ts = w.t0_us + day * US_PER_DAY + tod + w.zone_shift[np.asarray(city, dtype=np.int64), day]
+    return np.clip(ts, w.t0_us, w.t0_us + w.days * US_PER_DAY - 1)
+
+
+def _season_days(w: World, rng: np.random.Generator, key: str, n: int) -> np.ndarray:
+    """``n`` days drawn with the seasonal weights of ``key`` (times ``all``)."""
+    f = w.season[key] * w.season["all"]
+    if np.all(f == f[0]):
+        return rng.integers(0, w.days, n)
+    return rng.choice(w.days, n, p=f / f.sum())
+
+
+def _season_mean(w: World, key: str) -> float:
+    """Mean seasonal multiplier of ``key`` over the period (scales Poisson counts)."""
+    return float(np.mean(w.season[key] * w.season["all"]))
+
+
+def _travel_city(w: World, rng: np.random.Generator, home: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Home city, or a random one with ``travel_prob`` (times the season's ``travel`` factor)."""
     city = home.astype(np.int64)
-    away = rng.random(city.size) < float(w.cfg["travel_prob"])
+    away = rng.random(city.size) < float(w.cfg["travel_prob"]) * w.season["travel"][day]
     city[away] = w.pick_cities(rng, int(away.sum()))
     return city
 
@@ -945,12 +1163,12 @@ def _card_spending(w: World, rng: np.random.Generator, b: _Blocks, pers: np.ndar
     rd = w.cfg["refund_delay_days"]
     for c, (key, _, (h0, h1), _) in enumerate(_CARD_CATEGORIES):
         cc = cfg[key]
-        cnt = rng.poisson(float(cc["rate"]) * w.card_rate[pers, c] * w.days)
+        cnt = rng.poisson(float(cc["rate"]) * w.card_rate[pers, c] * w.days * _season_mean(w, key))
         acct = np.repeat(pers, cnt)
         n = acct.size
-        day = rng.integers(0, w.days, n)
-        ts = _ts(w, day, _tod(rng, n, h0, h1))
-        city = _travel_city(w, rng, w.home_city[acct])
+        day = _season_days(w, rng, key, n)
+        city = _travel_city(w, rng, w.home_city[acct], day)
+        ts = _ts_local(w, day, _tod(rng, n, h0, h1), city)
         macct, mname, mcc = w.merchants[key]
         k = rng.integers(0, macct.shape[1], n)
         amount = _lognormal(rng, cc["median"], cc["sigma"], n, cc["min"], cc["max"])
@@ -960,7 +1178,7 @@ def _card_spending(w: World, rng: np.random.Generator, b: _Blocks, pers: np.ndar
         r = np.flatnonzero(rng.random(n) < refund_prob)
         rday = day[r] + rng.integers(int(rd[0]), int(rd[1]) + 1, r.size)
         r, rday = r[rday < w.days], rday[rday < w.days]
-        b.add(r.size, ts=_ts(w, rday, _tod(rng, r.size, h0, h1)), amount=amount[r],
+        b.add(r.size, ts=_ts_local(w, rday, _tod(rng, r.size, h0, h1), city[r]), amount=amount[r],
               payer=macct[city[r], k[r]], benef=acct[r], channel=_CH["card"], mcc=mcc,
               cpty=mname[city[r], k[r]], city=city[r], refund=True)
 
@@ -972,11 +1190,12 @@ def _atm(w: World, rng: np.random.Generator, b: _Blocks, pers: np.ndarray) -> No
     n = acct.size
     weights = np.asarray(cfg["weights"], dtype=float)
     amount = np.asarray(cfg["amounts"], dtype=float)[rng.choice(weights.size, n, p=weights / weights.sum())]
-    city = _travel_city(w, rng, w.home_city[acct])
+    day = rng.integers(0, w.days, n)
+    city = _travel_city(w, rng, w.home_city[acct], day)
     wl = rng.random(n) < float(cfg["white_label_share"])
     pick = rng.integers(0, 1 << 30, n)
     branch = np.where(wl, w._branch_codes(city, pick, True), w._branch_codes(city, pick, False))
-    b.add(n, ts=_ts(w, rng.integers(0, w.days, n), _tod(rng, n, 7, 23)), amount=amount,
+    b.add(n, ts=_ts_local(w, day, _tod(rng, n, 7, 23), city), amount=amount,
           payer=acct, channel=_CH["atm"], city=city, branch=branch, atm=wl.astype(np.int8))
 
 
@@ -992,8 +1211,8 @@ def _p2p(w: World, rng: np.random.Generator, b: _Blocks, pers: np.ndarray) -> No
                                              % w.personal_idx.size], to)
     memo = np.where(rng.random(n) < 0.6, w.p2p_memos[rng.integers(0, w.p2p_memos.size, n)], -1)
     amount = np.round(_lognormal(rng, cfg["median"], cfg["sigma"], n, cfg["min"], cfg["max"]))
-    b.add(n, ts=_ts(w, rng.integers(0, w.days, n), _tod(rng, n, 8, 23)), amount=amount,
-          payer=acct, benef=to, channel=_CH["p2p"], memo=memo, device=w.device[acct], ip=w.ip[acct])
+    b.add(n, ts=_ts_local(w, rng.integers(0, w.days, n), _tod(rng, n, 8, 23), w.home_city[acct]),
+          amount=amount, payer=acct, benef=to, channel=_CH["p2p"], memo=memo, device=w.device[acct], ip=w.ip[acct])
 
 
 def _cash_and_cheques(w: World, rng: np.random.Generator, b: _Blocks, pers: np.ndarray) -> None:
@@ -1002,7 +1221,7 @@ def _cash_and_cheques(w: World, rng: np.random.Generator, b: _Blocks, pers: np.n
     n = acct.size
     city = w.home_city[acct].astype(np.int64)
     amount = np.round(_lognormal(rng, cfg["median"], cfg["sigma"], n, cfg["min"], cfg["max"]), -1)
-    b.add(n, ts=_ts(w, rng.integers(0, w.days, n), _tod(rng, n, 9, 17)), amount=amount,
+    b.add(n, ts=_ts_local(w, rng.integers(0, w.days, n), _tod(rng, n, 9, 17), city), amount=amount,
           benef=acct, channel=_CH["cash"], city=city,
           branch=w._branch_codes(city, rng.integers(0, 1 << 30, n), False))
     cfg = w.cfg["cheque"]
@@ -1037,7 +1256,7 @@ def _income(w: World, rng: np.random.Generator, b: _Blocks, pers: np.ndarray) ->
     rows, day = w._monthly(w.allowance_day[stu])
     a = stu[rows]
     n = a.size
-    b.add(n, ts=_ts(w, day, _tod(rng, n, 9, 22)),
+    b.add(n, ts=_ts_local(w, day, _tod(rng, n, 9, 22), w.home_city[a]),
           amount=np.round(w.allowance[a] * rng.uniform(0.9, 1.1, n), -1),
           payer=w.parent_acct[a], benef=a, channel=_CH["p2p"],
           memo=np.where(rng.random(n) < 0.5, w.allowance_memo, -1))
@@ -1049,7 +1268,7 @@ def _rent_and_utilities(w: World, rng: np.random.Generator, b: _Blocks, pers: np
     a = renters[rows]
     n = a.size
     city = w.home_city[a]
-    b.add(n, ts=_ts(w, day, _tod(rng, n, 8, 22)), amount=w.rent[a],
+    b.add(n, ts=_ts_local(w, day, _tod(rng, n, 8, 22), city), amount=w.rent[a],
           payer=a, benef=w.landlord_acct[city, w.landlord[a]], channel=_CH["transfer"],
           cpty=w.landlord_name[city, w.landlord[a]], memo=w.rent_memo,
           device=w.device[a], ip=w.ip[a])
@@ -1080,7 +1299,7 @@ def _business(w: World, rng: np.random.Generator, b: _Blocks, bus: np.ndarray) -
                             lo, hi))
     # Mostly the business's own branch, sometimes another one in town.
     pick = np.where(rng.random(n) < 0.85, w.main_branch[a], rng.integers(0, 1 << 30, n))
-    b.add(n, ts=_ts(w, day, _tod(rng, n, 16, 19.5)), amount=cash, benef=a, channel=_CH["cash"],
+    b.add(n, ts=_ts_local(w, day, _tod(rng, n, 16, 19.5), city), amount=cash, benef=a, channel=_CH["cash"],
           city=city, branch=w._branch_codes(city, pick, False))
     # Card takings settle overnight, 01:00-03:00 the next day.
     settle = np.round(rev * (1 - w.cash_share[a]) * rng.lognormal(0.0, cfg["settlement_sigma"], n), 2)
@@ -1094,7 +1313,7 @@ def _business(w: World, rng: np.random.Generator, b: _Blocks, bus: np.ndarray) -
     s = np.flatnonzero(rng.random(n) < float(cfg["supplies_prob"]))
     macct, mname, mcc = w.wholesale
     k = rng.integers(0, macct.shape[1], s.size)
-    b.add(s.size, ts=_ts(w, day[s], _tod(rng, s.size, 8, 11)),
+    b.add(s.size, ts=_ts_local(w, day[s], _tod(rng, s.size, 8, 11), city[s]),
           amount=_lognormal(rng, sc["median"], sc["sigma"], s.size, sc["min"], sc["max"]),
           payer=a[s], benef=macct[city[s], k], channel=_CH["card"], mcc=mcc,
           cpty=mname[city[s], k], city=city[s])
@@ -1130,3 +1349,94 @@ def _business(w: World, rng: np.random.Generator, b: _Blocks, bus: np.ndarray) -
           **online)
 
 
+
+
+def _trips(w: World, rng: np.random.Generator, b: _Blocks, trav: np.ndarray) -> None:
+    """Business trips of frequent travellers: flight, hotel, car, meals and rides in another city.
+
+    Trips follow each other with at least ``min_gap_days`` at home, and the hotel
+    is charged once at check-out, so at most three stays fall in any 14 days
+    (the lodging rule wants four charges in two cities).  Work travel is
+    regular (the time at home varies uniformly around its mean) and not
+    seasonal: the ``travel`` season applies to leisure travel (``travel_prob``).
+    """
+    if trav.size == 0:
+        return
+    cfg = w.cfg["travellers"]
+    n0, n1 = (int(x) for x in cfg["nights"])
+    gap0 = float(cfg["min_gap_days"])
+    mean_cycle = 30.0 / float(cfg["trips_per_month"])
+    # Enough slots to cover the period even with the shortest cycles.
+    slots = int(w.days // (n0 + gap0)) + 2
+    nights = rng.integers(n0, n1 + 1, (trav.size, slots))
+    extra = rng.uniform(0, 2 * max(mean_cycle - gap0 - (n0 + n1) / 2, 0.5), (trav.size, slots))
+    cycle = nights + gap0 + np.floor(extra)
+    start = np.floor(rng.uniform(0, mean_cycle, (trav.size, 1))) + np.cumsum(cycle, axis=1) - cycle
+    start = start.astype(np.int64)
+    row, col = np.nonzero(start + nights < w.days)
+    acct = trav[row]
+    day0, nts = start[row, col], nights[row, col]
+    n = acct.size
+    home = w.home_city[acct].astype(np.int64)
+    nc = len(w.cities)
+    dest = w.pick_cities(rng, n)
+    dest = np.where(dest == home, (dest + 1 + rng.integers(0, nc - 1, n)) % nc, dest)
+    day_out = day0 + nts
+    # Flight booked online at home 2-20 days before (or on the first day of the period).
+    booked = np.maximum(day0 - rng.integers(2, 21, n), 0)
+    macct, mname, mcc = w.airlines
+    k = rng.integers(0, macct.shape[1], n)
+    b.add(n, ts=_ts_local(w, booked, _tod(rng, n, 8, 22), home), payer=acct, benef=macct[home, k],
+          amount=_lognormal(rng, float(cfg["airfare_median"]), 0.45, n, 79, 1400), channel=_CH["card"],
+          mcc=mcc, cpty=mname[home, k], city=home)
+    # Hotel at check-out, 07:00-11:00 local.
+    macct, mname, mcc = w.hotels
+    k = rng.integers(0, macct.shape[1], n)
+    rate = _lognormal(rng, float(cfg["hotel_night_median"]), 0.35, n, 79, 450)
+    b.add(n, ts=_ts_local(w, day_out, _tod(rng, n, 7, 11), dest), payer=acct, benef=macct[dest, k],
+          amount=np.round(rate * nts, 2), channel=_CH["card"], mcc=mcc, cpty=mname[dest, k], city=dest)
+    # Car rental on some trips, charged on return.
+    car = np.flatnonzero(rng.random(n) < float(cfg["car_rental_prob"]))
+    macct, mname, mcc = w.car_rental
+    k = rng.integers(0, macct.shape[1], car.size)
+    b.add(car.size, ts=_ts_local(w, day_out[car], _tod(rng, car.size, 8, 12), dest[car]), payer=acct[car],
+          benef=macct[dest[car], k], amount=np.round(_lognormal(rng, 55, 0.3, car.size, 30, 120) * (nts[car] + 1), 2),
+          channel=_CH["card"], mcc=mcc, cpty=mname[dest[car], k], city=dest[car])
+    # Meals: one or two restaurant bills a day away, lunch to late dinner.
+    meals = rng.integers(1, 3, n) * (nts + 1)
+    r = np.repeat(np.arange(n), meals)
+    m = r.size
+    mday = day0[r] + np.floor(rng.uniform(0, nts[r] + 1)).astype(np.int64)
+    macct, mname, mcc = w.merchants["restaurant"]
+    k = rng.integers(0, macct.shape[1], m)
+    b.add(m, ts=_ts_local(w, mday, _tod(rng, m, 12, 22.5), dest[r]), payer=acct[r], benef=macct[dest[r], k],
+          amount=_lognormal(rng, 42, 0.5, m, 8, 220), channel=_CH["card"], mcc=mcc, cpty=mname[dest[r], k],
+          city=dest[r])
+    # Rides to and from the airport: arrival (sometimes late) and departure.
+    macct, mname, mcc = w.merchants["taxi"]
+    for when, h0, h1 in ((day0, 9, 23.5), (day_out, 6, 19)):
+        k = rng.integers(0, macct.shape[1], n)
+        b.add(n, ts=_ts_local(w, when, _tod(rng, n, h0, h1), dest), payer=acct, benef=macct[dest, k],
+              amount=_lognormal(rng, 38, 0.35, n, 15, 120), channel=_CH["card"], mcc=mcc, cpty=mname[dest, k],
+              city=dest)
+
+
+def _remittances(w: World, rng: np.random.Generator, b: _Blocks, mig: np.ndarray) -> None:
+    """One wire home a month on a fixed mid-month day, larger in festive months.
+
+    The season's ``remittance`` factor scales the amount, not the count: a
+    second wire in a month would put three within 30 days next to the
+    neighbouring months' wires, which is what the remittance rule looks for.
+    """
+    if mig.size == 0:
+        return
+    cfg = w.cfg["migrants"]
+    rows, day = w._monthly(w.remit_day[mig])
+    a = mig[rows]
+    n = a.size
+    memo = np.where(rng.random(n) < float(cfg["memo_prob"]), w.remit_memos[rng.integers(0, w.remit_memos.size, n)], -1)
+    amount = w.remit_level[a] * rng.uniform(0.85, 1.15, n) * w.season["remittance"][day]
+    b.add(n, ts=_ts_local(w, day, _tod(rng, n, 9, 21), w.home_city[a]),
+          amount=np.round(np.minimum(amount, float(cfg["max"])), 0), payer=a, benef=w.remit_acct[a],
+          bcountry=w.origin[a], channel=_CH["wire"], cpty=w.mto_name[w.remit_mto[a]], memo=memo,
+          device=w.device[a], ip=w.ip[a])

@@ -39,14 +39,17 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from followmoney.simulate.schema import (
     CHANNELS,
     LABEL_SCHEMA,
+    LIST_SCHEMA,
     PARTY_SCHEMA,
     ROLES,
     SCENARIO_TXN_SCHEMA,
@@ -72,11 +75,17 @@ class ScenarioOutput:
             row of ``label_txns.parquet`` too.  Order does not matter.
         parties: Parties of the accounts the scenario created (:data:`PARTY_SCHEMA`).
         labels: One row per (account, scenario_id) in :data:`LABEL_SCHEMA`.
+        lists: Optional name lists the scenario contributes, list name -> table in
+            :data:`LIST_SCHEMA` (``value``, ``tag``): e.g. ``ad_identifiers``, the phones and
+            e-mails a scrape of sex ads would hold.  The simulator merges the lists of all
+            scenarios and writes each as ``lists/<name>.csv`` in the world folder, in the format
+            ``followmoney.lists`` reads (profile ``lists: {<name>: <path>}``).
     """
 
     transactions: pa.Table
     parties: pa.Table
     labels: pa.Table
+    lists: Mapping[str, pa.Table] = dc_field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> ScenarioOutput:
@@ -91,18 +100,24 @@ class ScenarioOutput:
                                     ("labels", self.labels, LABEL_SCHEMA)):
             if not table.schema.equals(schema):
                 raise ValueError(f"{scenario.name}: {what} schema differs from {schema}")
-        txns = self.transactions.to_pydict()
+        # Column-wise checks with Arrow compute: at scale a plug-in hands back millions of rows.
+        txns = self.transactions
         labels = self.labels.to_pydict()
-        if any(a is None or a <= 0 for a in txns["amount"]):
+        amount = txns.column("amount")
+        if amount.null_count or (txns.num_rows and pc.min(amount).as_py() <= 0):
             raise ValueError(f"{scenario.name}: amounts must be positive")
-        if not set(txns["channel"]) <= set(CHANNELS):
-            raise ValueError(f"{scenario.name}: unknown channel in {set(txns['channel'])}")
-        if any(s is None for s in txns["scenario_id"]):
+        channels = set(pc.unique(txns.column("channel")).to_pylist())
+        if not channels <= set(CHANNELS):
+            raise ValueError(f"{scenario.name}: unknown channel in {channels}")
+        if txns.column("scenario_id").null_count:
             raise ValueError(f"{scenario.name}: every transaction needs a scenario_id")
         if not set(labels["role"]) <= set(ROLES):
             raise ValueError(f"{scenario.name}: unknown role in {set(labels['role'])}")
         if not set(labels["typology"]) <= set(TYPOLOGIES):
             raise ValueError(f"{scenario.name}: unknown typology in {set(labels['typology'])}")
+        for name, table in self.lists.items():
+            if not table.schema.equals(LIST_SCHEMA):
+                raise ValueError(f"{scenario.name}: list {name!r} schema differs from {LIST_SCHEMA}")
 
 
 class Scenario(ABC):
@@ -154,18 +169,40 @@ class Scenario(ABC):
         """
 
 
+def _is_batch(value: Any) -> bool:
+    """True for a per-row sequence (list, tuple, array), False for a scalar broadcast to the batch."""
+    kind = type(value)
+    # Fast paths first: the abstract Sequence check is slow and this runs for every column of every batch.
+    if kind is np.ndarray:
+        return value.ndim > 0
+    if kind is list or kind is tuple:
+        return True
+    if value is None or kind in (str, int, float, bool):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+#: numpy dtype each scenario column is collected in (object for strings).
+_TXN_DTYPES: dict[str, Any] = {name: object for name in SCENARIO_TXN_SCHEMA.names} | {
+    "ts": np.int64, "amount": np.float64, "is_refund": np.bool_}
+
+
 class TxnBuilder:
     """Accumulates scenario transactions column-wise and builds an Arrow table.
 
     Each :meth:`add` call appends a batch of rows; every argument may be a
     scalar (broadcast) or a sequence of the batch length.  ``ts`` is given in
-    int64 microseconds (see ``World.hours_to_ts``).
+    int64 microseconds (see ``World.hours_to_ts``).  Scalars are kept as
+    ``(value, count)`` and expanded once in :meth:`to_table`: plug-ins call
+    :meth:`add` many thousand times at scale, so each call must stay cheap.
     """
 
     _COLUMNS: tuple[str, ...] = tuple(SCENARIO_TXN_SCHEMA.names)
 
     def __init__(self) -> None:
-        self._cols: dict[str, list[np.ndarray]] = {c: [] for c in self._COLUMNS}
+        self._cols: dict[str, list[tuple[Any, int]]] = {c: [] for c in self._COLUMNS}
         self._n = 0
 
     def __len__(self) -> int:
@@ -188,6 +225,7 @@ class TxnBuilder:
 
         Raises:
             KeyError: On an unknown column name.
+            ValueError: When sequences of different lengths are given.
         """
         unknown = set(optional) - set(self._COLUMNS)
         if unknown:
@@ -195,41 +233,55 @@ class TxnBuilder:
         values: dict[str, Any] = dict(optional, scenario_id=scenario_id, ts=ts, amount=amount,
                                       channel=channel, payer_account=payer_account,
                                       beneficiary_account=beneficiary_account)
-        n = max((len(v) for v in values.values()
-                 if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, str)), default=1)
+        lengths = {len(v) for v in values.values() if _is_batch(v)}
+        n = max(lengths, default=1)
+        if lengths - {1, n}:
+            raise ValueError(f"batch columns have different lengths {sorted(lengths)}")
         if n == 0:
             return
         values.setdefault("currency", "USD")
         values.setdefault("is_refund", False)
         for side in ("payer", "beneficiary"):
             if f"{side}_country" not in values:
-                acct = np.broadcast_to(np.asarray(values[f"{side}_account"], dtype=object), (n,))
-                values[f"{side}_country"] = np.where(
-                    np.array([a is not None for a in acct]), "US", None).astype(object)
+                acct = values[f"{side}_account"]
+                if _is_batch(acct):
+                    present = np.not_equal(np.asarray(acct, dtype=object), None)
+                    values[f"{side}_country"] = np.where(present, "US", None).astype(object)
+                else:
+                    values[f"{side}_country"] = None if acct is None else "US"
         for col in self._COLUMNS:
             v = values.get(col)
-            if col == "ts":
-                arr = np.asarray(v, dtype=np.int64)
-            elif col == "amount":
-                arr = np.round(np.asarray(v, dtype=np.float64), 2)
-            elif col == "is_refund":
-                arr = np.asarray(v, dtype=bool)
+            if _is_batch(v):
+                arr = np.asarray(v, dtype=_TXN_DTYPES[col])
+                self._cols[col].append((np.repeat(arr, n) if arr.size == 1 and n > 1 else arr, n))
             else:
-                arr = np.asarray(v, dtype=object)
-            self._cols[col].append(np.broadcast_to(arr, (n,)))
+                self._cols[col].append((v.item() if isinstance(v, np.generic) else v, n))
         self._n += n
 
     def to_table(self) -> pa.Table:
         """Rows added so far, in :data:`SCENARIO_TXN_SCHEMA`."""
         arrays = []
         for field in SCENARIO_TXN_SCHEMA:
-            parts = self._cols[field.name]
+            dtype = _TXN_DTYPES[field.name]
+            if dtype is object:
+                # Strings: one Python list built with C-level extends, converted once.
+                values: list[Any] = []
+                for v, n in self._cols[field.name]:
+                    if isinstance(v, np.ndarray):
+                        values.extend(v.tolist())
+                    else:
+                        values.extend([v] * n)
+                arrays.append(pa.array(values, type=field.type))
+                continue
+            parts = [v if isinstance(v, np.ndarray) else np.full(n, v, dtype=dtype)
+                     for v, n in self._cols[field.name]]
+            data = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
             if field.name == "ts":
-                data = np.concatenate(parts) if parts else np.empty(0, np.int64)
                 arrays.append(pa.array(data.view("datetime64[us]"), type=field.type))
+            elif field.name == "amount":
+                arrays.append(pa.array(np.round(data, 2), type=field.type))
             else:
-                data = np.concatenate(parts) if parts else np.empty(0, object)
-                arrays.append(pa.array(data.tolist(), type=field.type))
+                arrays.append(pa.array(data, type=field.type))
         return pa.Table.from_arrays(arrays, schema=SCENARIO_TXN_SCHEMA)
 
 

@@ -23,6 +23,10 @@ TYPOLOGIES: tuple[str, ...] = (
 #: The project's single vocabulary of roles an account plays in a scenario.
 ROLES: tuple[str, ...] = ("controller", "victim", "mule", "front_business", "look_alike")
 
+#: Kinds of account (``parties.account_type``): current accounts of people and businesses, and the
+#: card products some scenarios use (a credit-card account, a prepaid card).
+ACCOUNT_TYPES: tuple[str, ...] = ("personal", "business", "credit_card", "prepaid")
+
 #: How a party relates to an account.
 RELATIONS: tuple[str, ...] = ("holder", "joint", "authorised")
 
@@ -71,7 +75,7 @@ PARTY_SCHEMA = pa.schema([
     ("occupation", pa.string()),        # null for legal entities
     ("declared_income", pa.float64()),  # annual; turnover for business entities
     ("opened_at", pa.date32()),         # before the simulated period
-    ("account_type", pa.string()),      # "personal" | "business"
+    ("account_type", pa.string()),      # one of ACCOUNT_TYPES
     ("business_type", pa.string()),     # null for personal accounts
     ("business_hours", pa.string()),    # e.g. "09-18", null for personal accounts
     ("home_city", pa.string()),
@@ -90,4 +94,11 @@ LABEL_SCHEMA = pa.schema([
 LABEL_TXN_SCHEMA = pa.schema([
     ("txn_id", pa.string()),
     ("scenario_id", pa.string()),
+])
+
+#: ``lists/<name>.csv``: name lists scenarios contribute (e.g. ``ad_identifiers``), in the format
+#: ``followmoney.lists`` reads: ``value`` and an optional ``tag`` (``phone`` / ``email`` ...).
+LIST_SCHEMA = pa.schema([
+    ("value", pa.string()),
+    ("tag", pa.string()),
 ])

@@ -92,6 +92,8 @@ class GamblingFunnel(Scenario):
             hours = (start + np.sort(rng.uniform(0, 25, n_atm))) * 24 + rng.uniform(0, 24, n_atm)
             txns.add(scenario_id=sid, ts=world.hours_to_ts(hours), amount=20.0 * rng.integers(3, 11, n_atm),
                      channel="atm", payer_account=acct, atm_owner_type="white_label",
+                     branch_id=[world.cities[city].white_label_atms[j] for j in
+                                rng.integers(0, len(world.cities[city].white_label_atms), n_atm)],
                      city=world.cities[city].name, region=world.cities[city].region)
             spenders.append((acct, city, sid))
 
