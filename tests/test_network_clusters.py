@@ -99,3 +99,45 @@ def test_layering_rings_are_hit_and_their_lookalikes_are_not(scanned, world):
     assert sum(found) / len(found) >= 0.9
     lookalikes = set(labels.filter(pl.col("role") == "look_alike")["account_id"])
     assert not {a for _, a in by} & lookalikes
+
+
+def _link_world(payers: dict[str, str], payees: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Clusters of a hand-made workspace: alerted `payers` (id -> role) paying `payees` (id -> payers) by transfer."""
+    from followmoney.network.clusters import link_clusters
+    from followmoney.network.flows import build_flow_edges
+    from followmoney.network.identifiers import prepare_identifiers
+    from followmoney.workspace import Workspace
+
+    ws = Workspace(":memory:")
+    ids = sorted(set(payers) | set(payees))
+    key = {a: i for i, a in enumerate(ids)}
+    ws.sql("CREATE TABLE accounts AS SELECT unnest($a) AS account_id, CAST(unnest($k) AS INTEGER) AS account_key",
+           {"a": ids, "k": [key[a] for a in ids]})
+    ws.sql("CREATE TABLE alerts AS SELECT unnest($a) AS account_id, 0.9 AS score, unnest($r) AS role_hypothesis, "
+           "['RUN08'] AS indicators", {"a": list(payers), "r": list(payers.values())})
+    rows = [(key[p], key[b], m) for b, ps in payees.items() for p in ps for m in (1, 2, 3)]
+    ws.sql("""CREATE TABLE postings (account_key INTEGER, ts TIMESTAMP, amount DOUBLE, counterparty_key INTEGER,
+                                     channel VARCHAR)""")
+    for payer, payee, month in rows:
+        ts = f"2024-0{month}-01 09:00:00"
+        ws.sql("INSERT INTO postings VALUES ($p, $t, -900, $b, 'transfer'), ($b, $t, 900, $p, 'transfer')",
+               {"p": payer, "b": payee, "t": ts})
+    ws.sql("CREATE TABLE identifiers (account_id VARCHAR, kind VARCHAR, value VARCHAR, source VARCHAR)")
+    prepare_identifiers(ws)
+    build_flow_edges(ws)
+    link_clusters(ws)
+    out: dict[str, set[str]] = {}
+    for cid, acct in ws.sql("SELECT cluster_id, account_id FROM clusters").fetchall():
+        out.setdefault(cid, set()).add(acct)
+    ws.close()
+    return out
+
+
+def test_a_shared_beneficiary_of_controlled_accounts_joins_them_as_their_controller():
+    clusters = _link_world({"M1": "mule", "M2": "victim"}, {"BOSS": ["M1", "M2"]})
+    assert list(clusters.values()) == [{"M1", "M2", "BOSS"}]
+
+
+def test_two_suspected_controllers_paying_one_landlord_stay_two_cases():
+    # Each rents flats from the same two landlords: that shows no common control, only a common market.
+    assert _link_world({"C1": "controller", "C2": "front_business"}, {"LL1": ["C1", "C2"], "LL2": ["C1", "C2"]}) == {}

@@ -9,11 +9,14 @@ Edges that justify membership, each kept in `cluster_edges`:
   so one popular value cannot join thousands of accounts;
 * `flow`: money moved directly between two alerted accounts (account-to-account channels);
 * `common_beneficiary`: an account that is not alerted itself receives person-to-person payments
-  (p2p, transfer) from at least `min_shared_beneficiary_senders` alerted accounts (the controller collecting from several
-  victims' accounts) and joins their cluster with the role `controller`. An account paid by more
-  than `max_accounts_per_identifier` distinct payers overall (a utility, a landlord company) is
-  never a common beneficiary, and neither is an account paid only by wire, ACH, cheque or crypto
-  (an exchange or a utility two unrelated suspects both happen to pay).
+  (p2p, transfer) from at least `min_shared_beneficiary_senders` alerted accounts whose role
+  hypothesis is `victim` or `mule` (the controller collecting from several victims' or mules'
+  accounts) and joins their cluster with the role `controller`. Only controlled accounts count as
+  senders: two suspected controllers or fronts paying the same landlord or supplier show no
+  common control, and joining them would merge unrelated cases. An account paid by more than
+  `max_accounts_per_identifier` distinct payers overall (a utility, a landlord company) is never
+  a common beneficiary, and neither is an account paid only by wire, ACH, cheque or crypto (an
+  exchange or a utility two unrelated suspects both happen to pay).
 
 Components with at least two accounts are clusters, found with `scipy.sparse.csgraph` on integer
 keys (no Python graph of the whole bank). A cluster id is a hash of its sorted member ids, so the
@@ -34,6 +37,9 @@ from followmoney.network.flows import FLOW_CHANNELS, components
 from followmoney.network.identifiers import identifier_links
 from followmoney.workspace import Workspace
 
+COLLECTED_ROLES = "('victim', 'mule')"
+"""Role hypotheses of alerted accounts whose shared beneficiary is taken for their controller."""
+
 EDGE_SCHEMA = {"cluster_id": pl.String, "src": pl.String, "dst": pl.String, "kind": pl.String, "detail": pl.String,
                "amount": pl.Float64, "n_txns": pl.Int64, "first_ts": pl.Datetime("us"), "last_ts": pl.Datetime("us")}
 """Columns of `cluster_edges` (documented in docs/outputs.md)."""
@@ -51,20 +57,27 @@ def _edges(ws: Workspace, cap: int, senders: int) -> pl.DataFrame:
                    CAST(NULL AS BIGINT) AS n_txns, CAST(NULL AS TIMESTAMP) AS first_ts, CAST(NULL AS TIMESTAMP) AS last_ts
             FROM ({identifier_links('__fm_alerted')})"""))
     flow_edges = pl.from_arrow(ws.arrow(
-        """WITH out_flows AS (
+        f"""WITH out_flows AS (
                SELECT payer_key, beneficiary_key, sum(n) AS n, sum(total) AS amount, min(first_ts) AS first_ts,
                       max(last_ts) AS last_ts, sum(n_person) AS n_person
                FROM flow_edges WHERE payer_key IN (SELECT account_key FROM __fm_alerted) GROUP BY ALL
            ),
+           controlled AS (SELECT account_key FROM __fm_alerted WHERE role_hypothesis IN {COLLECTED_ROLES}),
+           candidates AS (
+               SELECT beneficiary_key FROM out_flows
+               WHERE beneficiary_key NOT IN (SELECT account_key FROM __fm_alerted)
+                 AND payer_key IN (SELECT account_key FROM controlled) AND n_person > 0
+               GROUP BY beneficiary_key HAVING count(DISTINCT payer_key) >= $senders
+           ),
+           -- Payers are counted for the few candidates only, not for every account of the bank.
            popular AS (
-               SELECT account_key FROM postings WHERE amount > 0 AND counterparty_key IS NOT NULL
+               SELECT account_key FROM postings
+               WHERE amount > 0 AND counterparty_key IS NOT NULL
+                 AND account_key IN (SELECT beneficiary_key FROM candidates)
                GROUP BY account_key HAVING count(DISTINCT counterparty_key) > $cap
            ),
            collectors AS (
-               SELECT beneficiary_key FROM out_flows
-               WHERE beneficiary_key NOT IN (SELECT account_key FROM __fm_alerted)
-                 AND beneficiary_key NOT IN (SELECT account_key FROM popular)
-               GROUP BY beneficiary_key HAVING count(DISTINCT payer_key) >= $senders
+               SELECT beneficiary_key FROM candidates WHERE beneficiary_key NOT IN (SELECT account_key FROM popular)
            )
            SELECT s.account_id AS src, d.account_id AS dst,
                   CASE WHEN f.beneficiary_key IN (SELECT account_key FROM __fm_alerted) THEN 'flow'
@@ -74,7 +87,8 @@ def _edges(ws: Workspace, cap: int, senders: int) -> pl.DataFrame:
            FROM out_flows AS f JOIN accounts AS s ON s.account_key = f.payer_key
            JOIN accounts AS d ON d.account_key = f.beneficiary_key
            WHERE f.beneficiary_key IN (SELECT account_key FROM __fm_alerted)
-              OR (f.beneficiary_key IN (SELECT beneficiary_key FROM collectors) AND f.n_person > 0)""",
+              OR (f.beneficiary_key IN (SELECT beneficiary_key FROM collectors) AND f.n_person > 0
+                  AND f.payer_key IN (SELECT account_key FROM controlled))""",
         {"cap": cap, "senders": senders}))
     schema = {k: v for k, v in EDGE_SCHEMA.items() if k != "cluster_id"}
     return pl.concat([id_edges.select(list(schema)).cast(schema), flow_edges.select(list(schema)).cast(schema)]

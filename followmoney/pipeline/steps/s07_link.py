@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from followmoney.network.clusters import link_clusters
 from followmoney.network.flows import build_flow_edges
-from followmoney.network.identifiers import build_identifier_keys, country_code
+from followmoney.network.identifiers import link_options, prepare_identifiers
 from followmoney.pipeline.stage import Context, Stage
 
 
 def _run(ctx: Context) -> dict[str, int]:
-    cfg = ctx.settings.get("link") or {}
-    cap = int(cfg.get("max_accounts_per_identifier", 20))
-    facts = build_identifier_keys(ctx.ws, default_country_code=country_code(ctx.settings),
-                                  max_accounts_per_identifier=cap,
-                                  max_units_per_building=int(cfg.get("max_units_per_building", 6)),
-                                  extra_exclusions=cfg.get("exclude_identifiers") or ())
+    options = link_options(ctx.settings)
+    # Reuses the keys when an earlier stage (e.g. an indicator over shared identifiers) built them.
+    facts = prepare_identifiers(ctx.ws, options)
     facts["flow_edges"] = build_flow_edges(ctx.ws)
-    facts.update(link_clusters(ctx.ws, cap, int(cfg.get("min_shared_beneficiary_senders", 2))))
+    facts.update(link_clusters(ctx.ws, options.max_accounts_per_identifier, options.min_shared_beneficiary_senders))
     ctx.notes["link"] = facts
     return {t: ctx.ws.count(t) for t in ("clusters", "cluster_edges", "cluster_summary", "identifier_keys",
                                           "identifier_exclusions", "flow_edges")}
