@@ -74,11 +74,15 @@ class Storefront(Scenario):
             sid = f"storefront-{i + 1:04d}"
             front, worker = f"S-STORE-{i + 1:04d}-B", f"S-STORE-{i + 1:04d}-W"
             city = int(front_cities[i])
-            parties.append(world.make_parties(rng, [front], [city], account_type="business",
-                                              business_type="nail salon", business_hours="09-19",
-                                              occupation=("business owner",), declared_income=(90000, 160000)))
+            front_party = world.make_parties(rng, [front], [city], account_type="business",
+                                             business_type="nail salon", business_hours="09-19",
+                                             occupation=("business owner",), declared_income=(90000, 160000))
+            parties.append(front_party)
+            # The worker lives on site (FINTRAC 2021): the salon's address is hers too, the one trace
+            # that ties the two accounts, since she is paid in cash.
             parties.append(world.make_parties(rng, [worker], [city], age=(19, 30), occupation=("therapist",),
-                                              declared_income=(14000, 20000)))
+                                              declared_income=(14000, 20000),
+                                              addresses=[front_party["address"][0].as_py()]))
             labels.add(front, sid, "front_business", True)
             labels.add(worker, sid, "victim", True)
             self._takings(world, rng, txns, sid, front, city, p, int(rng.integers(*p["takings_per_day"], endpoint=True)))

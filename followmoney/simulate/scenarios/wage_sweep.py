@@ -80,6 +80,10 @@ class WageSweep(Scenario):
             for acct in accts:
                 labels.add(acct, sid, "victim", True)
                 self._worker(world, rng, txns, sid, acct, city, boss, employer, p)
+            # The boss is part of the scheme (the link stage joins him to his workers): a labelled
+            # customer, not expected to alert on his own.
+            parties.append(world.make_parties(rng, [boss], [city], age=(30, 55), occupation=("labour contractor",)))
+            labels.add(boss, sid, "controller", False)
         for i in range(n_look):
             sid, acct = f"wage_sweep-lookalike-a-{i + 1:04d}", f"S-WAGE-LA{i + 1:04d}"
             city = int(world.pick_cities(rng, 1)[0])
