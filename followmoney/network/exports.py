@@ -56,7 +56,11 @@ def _members(ws: Workspace) -> list[dict[str, Any]]:
              "arg_min(email, coalesce(relation, 'holder') <> 'holder') AS email, "
              "arg_min(account_type, coalesce(relation, 'holder') <> 'holder') AS account_type "
              "FROM parties GROUP BY account_id) AS p USING (account_id)") if has_parties else ""
-    cols = ("p.name, CAST(p.birth_date AS VARCHAR), p.address, p.phone, p.email, p.account_type" if has_parties
+    # FtM (and Aleph's matching) expects E.164 phones: export the link stage's normalised keys, never
+    # the raw text, and no phone at all when none could be normalised.
+    phone = ("(SELECT list(k.key ORDER BY k.key) FROM identifier_keys AS k "
+             "WHERE k.account_id = c.account_id AND k.kind = 'phone')" if ws.has("identifier_keys") else "NULL")
+    cols = (f"p.name, CAST(p.birth_date AS VARCHAR), p.address, {phone}, p.email, p.account_type" if has_parties
             else "NULL, NULL, NULL, NULL, NULL, NULL")
     cur = ws.sql(f"""SELECT c.cluster_id, c.account_id, c.role, c.cluster_score, a.party_id, al.score,
                             array_to_string(al.indicators, ','), {cols}
