@@ -359,35 +359,31 @@ def _up(ordered: list[Txn], subjects: set[str], rule: str, depth: int, hubs: set
                 result.ends.append((path, "unknown_funds", t.amount - got))
 
 
-def _neighbours(ws: Any, accounts: set[str], direction: str, hub_counterparties: int) -> tuple[set[str], set[str]]:
-    """Accounts one payment away (downstream or upstream) and which of them are hubs."""
-    if not accounts:
-        return set(), set()
-    own, other = ("payer_account", "beneficiary_account") if direction == "down" else \
-        ("beneficiary_account", "payer_account")
-    rows = ws.sql(f"""SELECT DISTINCT {other} FROM txns
-                      WHERE {own} IN (SELECT unnest($a)) AND {other} IS NOT NULL""",
-                  {"a": sorted(accounts)}).fetchall()
-    found = {r[0] for r in rows}
-    if not found:
-        return set(), set()
-    busy = ws.sql("""SELECT account_id FROM (
-                         SELECT payer_account AS account_id, beneficiary_account AS cp FROM txns
-                         WHERE payer_account IN (SELECT unnest($a))
-                         UNION SELECT beneficiary_account, payer_account FROM txns WHERE beneficiary_account IN (SELECT unnest($a)))
-                     WHERE cp IS NOT NULL GROUP BY account_id HAVING count(DISTINCT cp) > $cap""",
-                  {"a": sorted(found), "cap": hub_counterparties}).fetchall()
-    return found, {r[0] for r in busy}
+def _fill_case_table(ws: Any, table: str, rows: list[tuple[str, str]]) -> None:
+    """A temporary (case_id, account_id) table, loaded through Arrow in one statement."""
+    import pyarrow as pa
+
+    data = pa.table({"case_id": pa.array([r[0] for r in rows], pa.string()),
+                     "account_id": pa.array([r[1] for r in rows], pa.string())})
+    ws.register("__fm_trace_in", data)
+    try:
+        ws.sql(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT DISTINCT case_id, account_id FROM __fm_trace_in")
+    finally:
+        ws.con.unregister("__fm_trace_in")
 
 
-def load_txns(ws: Any, subjects: Sequence[str], direction: str = "down", depth: int = 2,
-              since: str | None = None, until: str | None = None,
-              hub_counterparties: int = 200) -> tuple[list[Txn], set[str]]:
-    """The transactions a trace of `subjects` needs, read from a workspace.
+def load_txns_for_cases(ws: Any, cases: dict[str, Sequence[str]], direction: str = "down", depth: int = 2,
+                        since: str | None = None, until: str | None = None,
+                        hub_counterparties: int = 200) -> dict[str, tuple[list[Txn], set[str]]]:
+    """The transactions the trace of each case needs, read from a workspace in a few set-based queries.
+
+    Same result, case by case, as `load_txns` on that case's subjects alone; the reach of every case
+    is expanded together (one join per hop for all cases), so the cost does not grow with the number
+    of cases, and the transactions are read once and shared between the cases that touch them.
 
     Args:
         ws: the case workspace (needs `txns` and `accounts`; `mcc_groups` when present).
-        subjects: subject accounts.
+        cases: case id -> subject accounts.
         direction: `down` or `up`.
         depth: maximum payments along a path.
         since: first day (inclusive, ISO date) of transactions to replay.
@@ -396,40 +392,101 @@ def load_txns(ws: Any, subjects: Sequence[str], direction: str = "down", depth: 
             stops there, since attributing a payroll or a utility's money to one payer means nothing.
 
     Returns:
-        (transactions touching every account within reach, the hubs found).
+        case id -> (transactions touching every account within reach, in replay order; the hubs found).
     """
-    reach = set(subjects)
-    hubs: set[str] = set()
-    frontier = set(subjects)
+    if direction not in ("down", "up"):
+        raise ValueError(f"unknown direction {direction!r}; use down or up")
+    out: dict[str, tuple[list[Txn], set[str]]] = {cid: ([], set()) for cid in cases}
+    pairs = [(cid, a) for cid, subjects in cases.items() for a in subjects]
+    if not pairs:
+        return out
+    own, other = ("payer_account", "beneficiary_account") if direction == "down" else \
+        ("beneficiary_account", "payer_account")
+    # reach: accounts traced through per case (subjects first); hubs: where a case's trace stops.
+    _fill_case_table(ws, "__fm_trace_subj", pairs)
+    ws.sql("CREATE OR REPLACE TEMP TABLE __fm_trace_reach AS SELECT case_id, account_id FROM __fm_trace_subj")
+    ws.sql("CREATE OR REPLACE TEMP TABLE __fm_trace_hubs (case_id VARCHAR, account_id VARCHAR)")
+    ws.sql("CREATE OR REPLACE TEMP TABLE __fm_trace_front AS SELECT case_id, account_id FROM __fm_trace_subj")
     # Accounts within depth - 1 payments are traced through; their transactions reach the depth-th payment.
     for _ in range(depth - 1):
-        found, busy = _neighbours(ws, frontier, direction, hub_counterparties)
-        hubs |= busy - set(subjects)
-        # An account outside the bank shows only its payments to our customers: it is where money
-        # enters the trace, never an account to trace through.
-        hubs |= {r[0] for r in ws.sql("SELECT account_id FROM accounts WHERE account_id IN (SELECT unnest($a)) "
-                                      "AND NOT is_customer", {"a": sorted(found)}).fetchall()} - set(subjects)
-        frontier = found - reach - hubs
-        reach |= frontier
+        ws.sql(f"""CREATE OR REPLACE TEMP TABLE __fm_trace_found AS
+                   SELECT DISTINCT f.case_id, t.{other} AS account_id
+                   FROM __fm_trace_front AS f JOIN txns AS t ON t.{own} = f.account_id
+                   WHERE t.{other} IS NOT NULL""")
+        # Busy is a property of the account over all its transactions, so it is computed once for all
+        # cases. An account outside the bank shows only its payments to our customers: it is where
+        # money enters the trace, never an account to trace through.
+        ws.sql("""CREATE OR REPLACE TEMP TABLE __fm_trace_stop AS
+                  WITH cand AS (SELECT DISTINCT account_id FROM __fm_trace_found),
+                  legs AS (
+                      SELECT t.payer_account AS account_id, t.beneficiary_account AS cp
+                      FROM txns AS t SEMI JOIN cand ON cand.account_id = t.payer_account
+                      UNION SELECT t.beneficiary_account, t.payer_account
+                      FROM txns AS t SEMI JOIN cand ON cand.account_id = t.beneficiary_account)
+                  SELECT account_id FROM legs WHERE cp IS NOT NULL
+                  GROUP BY account_id HAVING count(DISTINCT cp) > $cap
+                  UNION
+                  SELECT a.account_id FROM accounts AS a SEMI JOIN cand ON cand.account_id = a.account_id
+                  WHERE NOT a.is_customer""", {"cap": hub_counterparties})
+        ws.sql("""INSERT INTO __fm_trace_hubs
+                  SELECT f.case_id, f.account_id FROM __fm_trace_found AS f
+                  SEMI JOIN __fm_trace_stop AS s ON s.account_id = f.account_id
+                  ANTI JOIN __fm_trace_subj AS j ON j.case_id = f.case_id AND j.account_id = f.account_id
+                  ANTI JOIN __fm_trace_hubs AS h ON h.case_id = f.case_id AND h.account_id = f.account_id""")
+        ws.sql("""CREATE OR REPLACE TEMP TABLE __fm_trace_front AS
+                  SELECT f.case_id, f.account_id FROM __fm_trace_found AS f
+                  ANTI JOIN __fm_trace_reach AS r ON r.case_id = f.case_id AND r.account_id = f.account_id
+                  ANTI JOIN __fm_trace_hubs AS h ON h.case_id = f.case_id AND h.account_id = f.account_id""")
+        ws.sql("INSERT INTO __fm_trace_reach SELECT case_id, account_id FROM __fm_trace_front")
+    for cid, acct in ws.sql("SELECT case_id, account_id FROM __fm_trace_hubs").fetchall():
+        out[cid][1].add(acct)
     cols = set(ws.columns("txns"))
     mg = "mg.merchant_group" if "mcc" in cols and ws.has("mcc_groups") else "CAST(NULL AS VARCHAR)"
     join = "LEFT JOIN mcc_groups AS mg ON mg.mcc = t.mcc" if "mcc" in cols and ws.has("mcc_groups") else ""
     country = "t.beneficiary_country" if "beneficiary_country" in cols else "CAST(NULL AS VARCHAR)"
-    where = ["(t.payer_account IN (SELECT unnest($a)) OR t.beneficiary_account IN (SELECT unnest($a)))"]
-    params: dict[str, Any] = {"a": sorted(reach)}
+    where = ["true"]
+    params: dict[str, Any] = {}
     if since:
         where.append("t.ts >= CAST($since AS DATE)")
         params["since"] = since
     if until:
         where.append("t.ts < CAST($until AS DATE) + INTERVAL 1 DAY")
         params["until"] = until
+    # Which case needs which transaction: two equality joins (payer side, beneficiary side), not an OR.
+    ws.sql(f"""CREATE OR REPLACE TEMP TABLE __fm_trace_need AS
+               SELECT r.case_id, t.txn_idx FROM __fm_trace_reach AS r
+               JOIN txns AS t ON t.payer_account = r.account_id WHERE {' AND '.join(where)}
+               UNION
+               SELECT r.case_id, t.txn_idx FROM __fm_trace_reach AS r
+               JOIN txns AS t ON t.beneficiary_account = r.account_id WHERE {' AND '.join(where)}""", params)
     rows = ws.sql(f"""SELECT t.txn_id, t.ts, t.txn_idx, t.amount_rc, t.payer_account, t.beneficiary_account, t.channel,
                              {mg}, coalesce(b.is_customer, false), {country}
-                      FROM txns AS t {join}
+                      FROM txns AS t SEMI JOIN (SELECT DISTINCT txn_idx FROM __fm_trace_need) AS n
+                           ON n.txn_idx = t.txn_idx
+                      {join}
                       LEFT JOIN accounts AS b ON b.account_id = t.beneficiary_account
-                      WHERE {' AND '.join(where)} ORDER BY t.ts, t.txn_idx""", params).fetchall()
-    txns = [Txn(r[0], (r[1], r[2]), r[1], float(r[3]), r[4], r[5], r[6], r[7], bool(r[8]), r[9]) for r in rows]
-    return txns, hubs
+                      ORDER BY t.ts, t.txn_idx""").fetchall()
+    # Each transaction is built once and shared by the cases that need it, in replay order (ts, txn_idx).
+    by_idx = {r[2]: (pos, Txn(r[0], (r[1], r[2]), r[1], float(r[3]), r[4], r[5], r[6], r[7], bool(r[8]), r[9]))
+              for pos, r in enumerate(rows)}
+    for cid, idxs in ws.sql("SELECT case_id, list(txn_idx) FROM __fm_trace_need GROUP BY case_id").fetchall():
+        out[cid][0].extend(t for _, t in sorted(by_idx[i] for i in idxs))
+    for table in ("subj", "reach", "hubs", "front", "found", "stop", "need"):
+        ws.sql(f"DROP TABLE IF EXISTS __fm_trace_{table}")
+    return out
+
+
+def load_txns(ws: Any, subjects: Sequence[str], direction: str = "down", depth: int = 2,
+              since: str | None = None, until: str | None = None,
+              hub_counterparties: int = 200) -> tuple[list[Txn], set[str]]:
+    """The transactions a trace of `subjects` needs, read from a workspace.
+
+    One case of `load_txns_for_cases` (see it for the arguments).
+
+    Returns:
+        (transactions touching every account within reach, the hubs found).
+    """
+    return load_txns_for_cases(ws, {"-": list(subjects)}, direction, depth, since, until, hub_counterparties)["-"]
 
 
 def trace_workspace(ws: Any, subjects: Sequence[str], direction: str = "down", rule: str = "proportional",
@@ -438,6 +495,17 @@ def trace_workspace(ws: Any, subjects: Sequence[str], direction: str = "down", r
     """Trace `subjects` on a workspace: `load_txns` then `trace` (see both for the arguments)."""
     txns, hubs = load_txns(ws, subjects, direction, depth, since, until, hub_counterparties)
     return trace(txns, subjects, direction, rule, depth, hubs)
+
+
+def trace_cases(ws: Any, cases: dict[str, Sequence[str]], direction: str = "down", rule: str = "proportional",
+                depth: int = 2, since: str | None = None, until: str | None = None,
+                hub_counterparties: int = 200) -> dict[str, TraceResult]:
+    """Trace every case on a workspace: one set-based `load_txns_for_cases`, then `trace` per case.
+
+    Each case's result is the same as `trace_workspace` on its subjects alone.
+    """
+    loaded = load_txns_for_cases(ws, cases, direction, depth, since, until, hub_counterparties)
+    return {cid: trace(loaded[cid][0], cases[cid], direction, rule, depth, loaded[cid][1]) for cid in cases}
 
 
 def aggregate_flows(result: TraceResult) -> list[dict[str, Any]]:

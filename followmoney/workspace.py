@@ -8,6 +8,8 @@ stored in UTC and only converted to local time where a rule needs the local hour
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,20 @@ class Workspace:
             self.con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         # Reading files in their stored order keeps source row numbers meaningful.
         self.con.execute("SET preserve_insertion_order = true")
+
+    @contextmanager
+    def unordered(self) -> Iterator[None]:
+        """Let DuckDB write the statements inside in any row order (`preserve_insertion_order = false`).
+
+        For tables whose order nobody relies on (rows carry their own key): the insert runs in parallel
+        without order-preserving batches, which is faster and holds less in memory. Not for tables read
+        in stored order (postings) nor for reads that number rows by position (CSV line numbers).
+        """
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            yield
+        finally:
+            self.con.execute("SET preserve_insertion_order = true")
 
     def sql(self, query: str, params: dict[str, Any] | None = None) -> Rows:
         """Run a statement with `$named` parameters and fetch its rows.

@@ -137,3 +137,66 @@ def test_flow_chart_draws_the_attributed_amounts():
     assert data["columns"][2]["cash [cash_out]"] == 150.0
     # X received 400 and sent 300 on: its node is as tall as the larger.
     assert data["columns"][1]["X"] == 400.0
+
+
+# A small bank for the workspace loaders: S pays X, X pays Y and the hub H, Y pays Z; H has more
+# counterparties than the hub cap (4); EXT is at another bank; T is a second case's subject.
+WS_ROWS = [
+    (1, "P", "X", 100.0, "transfer"), (2, "S", "X", 300.0, "transfer"), (3, "X", "Y", 120.0, "transfer"),
+    (4, "X", "H", 50.0, "transfer"), (5, "Q1", "H", 10.0, "transfer"), (6, "Q2", "H", 10.0, "transfer"),
+    (7, "H", "W", 40.0, "transfer"), (8, "Y", "Z", 90.0, "transfer"), (9, "S", "EXT", 20.0, "wire"),
+    (10, "EXT", "T", 5.0, "wire"), (11, "T", "Y", 60.0, "transfer"), (12, "Z", None, 30.0, "atm"),
+    (13, "Y", "X", 10.0, "transfer"), (14, "Q3", "H", 10.0, "transfer"),
+]
+
+
+def _bank_workspace():
+    from followmoney.workspace import Workspace
+
+    ws = Workspace(":memory:")
+    ws.sql("""CREATE TABLE txns (txn_idx BIGINT, txn_id VARCHAR, ts TIMESTAMP, amount DOUBLE, amount_rc DOUBLE,
+                                 payer_account VARCHAR, beneficiary_account VARCHAR, channel VARCHAR)""")
+    for n, payer, ben, amount, channel in WS_ROWS:
+        ws.sql("INSERT INTO txns VALUES ($i, $id, TIMESTAMP '2024-01-01' + to_days($i), $a, $a, $p, $b, $c)",
+               {"i": n, "id": f"t{n}", "a": amount, "p": payer, "b": ben, "c": channel})
+    ws.sql("""CREATE TABLE accounts AS SELECT account_id, account_id <> 'EXT' AS is_customer FROM (
+                  SELECT payer_account AS account_id FROM txns UNION SELECT beneficiary_account FROM txns)
+              WHERE account_id IS NOT NULL""")
+    return ws
+
+
+@pytest.mark.parametrize("direction", ["down", "up"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_set_based_loading_matches_each_case_alone(direction, depth):
+    from followmoney.tracing import load_txns, load_txns_for_cases, trace_cases, trace_workspace
+
+    ws = _bank_workspace()
+    cases = {"A": ["S"], "B": ["T", "Y"], "C": ["H"], "D": []}
+    together = load_txns_for_cases(ws, cases, direction, depth, hub_counterparties=4)
+    results = trace_cases(ws, {k: v for k, v in cases.items() if v}, direction, "proportional", depth,
+                          hub_counterparties=4)
+    for cid, subjects in cases.items():
+        alone = load_txns(ws, subjects, direction, depth, hub_counterparties=4)
+        assert together[cid] == alone
+        if subjects:
+            single = trace_workspace(ws, subjects, direction, "proportional", depth, hub_counterparties=4)
+            assert results[cid].flows == single.flows and results[cid].ends == single.ends
+
+
+def test_loaded_transactions_are_enough_for_the_trace():
+    from followmoney.tracing import load_txns_for_cases
+
+    ws = _bank_workspace()
+    loaded = load_txns_for_cases(ws, {"A": ["S"]}, "down", 3, hub_counterparties=4)
+    txns, hubs = loaded["A"]
+    # H has five counterparties: a hub; EXT is outside the bank: where the trace stops, never traced through.
+    assert hubs == {"H", "EXT"}
+    # Reach: S, then X (S's payee; EXT stops), then Y (X's payee; H stops). Their transactions, in time order.
+    assert [t.txn_id for t in txns] == [f"t{n}" for n in (1, 2, 3, 4, 8, 9, 11, 13)]
+    every = [Txn(f"t{n}", (datetime(2024, 1, 1 + n), n), datetime(2024, 1, 1 + n), a, p, b, c, None, b != "EXT")
+             for n, p, b, a, c in WS_ROWS]
+    # Replaying every transaction of the bank gives the same attribution as replaying the loaded ones.
+    full = trace(every, ["S"], "down", "proportional", 3, hubs)
+    part = trace(txns, ["S"], "down", "proportional", 3, hubs)
+    assert full.flows == part.flows and full.ends == part.ends
+    assert full.end_totals()[("S", "Z", "depth_limit")] > 0

@@ -1,11 +1,12 @@
 """Map, parse and validate transaction files onto the canonical `txns` table.
 
 Two passes: first every source is opened and its columns checked against the mapping, so all
-fatal problems of all files are reported at once; then each source is normalised in one SQL
-statement that parses every field and gives each failing row its first reason code. Failing rows
-go to `quarantine` with their source file and row; the others are staged, de-duplicated across
-files (first occurrence wins, in input order), converted to the reporting currency when a rates
-file is given, and numbered with the integer `txn_idx` that every later stage uses.
+fatal problems of all files are reported at once; then each source is normalised by one SQL view
+that parses every field and gives each failing row its first reason code. Failing rows go to
+`quarantine` with their source file and row; the others are de-duplicated across files (first
+occurrence wins, in input order), converted to the reporting currency when a rates file is given,
+numbered with the integer `txn_idx` that every later stage uses, and written once into `txns`:
+every check is a view or a small key table over the parsed rows, so no staging copy is written.
 """
 
 from __future__ import annotations
@@ -272,13 +273,8 @@ def _reason_case() -> tuple[str, str, str]:
 def _create_tables(ws: Workspace) -> None:
     cols = ", ".join(f"{c.name} {c.dtype}" for c in QUARANTINE)
     ws.sql(f"CREATE OR REPLACE TABLE quarantine ({cols})")
-    opt = ", ".join(f"{c.name} {c.dtype}" for c in TRANSACTIONS if not c.required)
-    ws.sql(
-        "CREATE OR REPLACE TABLE __fm_stage (__file_idx INTEGER, __row BIGINT, __reason VARCHAR, __column VARCHAR, "
-        "__raw VARCHAR, txn_id VARCHAR, ts TIMESTAMP, amount DOUBLE, currency VARCHAR, payer_account VARCHAR, "
-        f"beneficiary_account VARCHAR, channel VARCHAR, {opt})"
-    )
-    ws.sql("CREATE OR REPLACE TEMP TABLE __fm_iso4217 (code VARCHAR)")
+    # Not TEMP: the per-source views that read it live in the workspace's schema.
+    ws.sql("CREATE OR REPLACE TABLE __fm_iso4217 (code VARCHAR)")
     ws.con.executemany("INSERT INTO __fm_iso4217 VALUES (?)", [(c,) for c in iso_currencies()])
 
 
@@ -316,14 +312,20 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
         raise InputSchemaError(problems)
     opt_cols = [c.name for c in TRANSACTIONS if not c.required]
     reason, column, raw_value = _reason_case()
+    views = [f"__fm_parsed_{i}" for i in range(len(sources))]
     for i, (src, plan, fc) in enumerate(zip(sources, plans, counts, strict=True)):
         assert plan is not None  # problems were raised above
         opt = ", ".join(f"CAST({plan.value.get(c, 'NULL')} AS {_OPT_TYPES[c]}) AS {c}" for c in opt_cols)
-        # Every row lands in the stage once, good or bad; bad ones then move to the quarantine.
+        # A view, not a staging table: rows are parsed where they are read and only the rows that are
+        # kept are ever written, once, into `txns`; the failing ones go to the quarantine from here.
         ws.sql(
-            f"""INSERT INTO __fm_stage
-            SELECT {i}, __row, {reason}, {column}, {raw_value}, txn_id, ts, amount, currency, payer_account,
-                   beneficiary_account, channel, {', '.join(opt_cols)}
+            f"""CREATE OR REPLACE VIEW {views[i]} AS
+            SELECT CAST({i} AS INTEGER) AS __file_idx, CAST(__row AS BIGINT) AS __row, {reason} AS __reason,
+                   {column} AS __column, {raw_value} AS __raw, CAST(txn_id AS VARCHAR) AS txn_id,
+                   CAST(ts AS TIMESTAMP) AS ts, CAST(amount AS DOUBLE) AS amount, CAST(currency AS VARCHAR) AS currency,
+                   CAST(payer_account AS VARCHAR) AS payer_account,
+                   CAST(beneficiary_account AS VARCHAR) AS beneficiary_account, CAST(channel AS VARCHAR) AS channel,
+                   {', '.join(opt_cols)}
             FROM (SELECT __row, {plan.raw['txn_id']} AS txn_id, {plan.raw['ts']} AS __raw_ts, {plan.value['ts']} AS ts,
                          {plan.raw['amount']} AS __raw_amount, {plan.value['amount']} AS amount,
                          {plan.raw['currency']} AS __raw_currency, {plan.value['currency']} AS currency,
@@ -332,35 +334,43 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
                          {plan.value['beneficiary_account']} AS beneficiary_account, {opt}
                   FROM "{raw_names[i]}")"""
         )
-        bad = ws.sql("SELECT count(*) FROM __fm_stage WHERE __file_idx = $i AND __reason IS NOT NULL",
-                     {"i": i}).fetchone()[0]
+        # One pass over the source: rows read and rows failing a check.
+        n_read, bad = ws.sql(f"SELECT count(*), count(*) FILTER (WHERE __reason IS NOT NULL) FROM {views[i]}").fetchone()
         if bad:
             ws.sql(
                 f"""INSERT INTO quarantine
                 SELECT $f, s.__row, 'transactions', s.__reason, s.__column, s.__raw, CAST(to_json(r) AS VARCHAR)
-                FROM __fm_stage AS s JOIN "{raw_names[i]}" AS r ON r.__row = s.__row
-                WHERE s.__file_idx = $i AND s.__reason IS NOT NULL ORDER BY s.__row""",
-                {"f": src.name, "i": i},
+                FROM (SELECT __row, __reason, __column, __raw FROM {views[i]} WHERE __reason IS NOT NULL) AS s
+                JOIN "{raw_names[i]}" AS r ON r.__row = s.__row ORDER BY s.__row""",
+                {"f": src.name},
             )
-            ws.sql("DELETE FROM __fm_stage WHERE __file_idx = $i AND __reason IS NOT NULL", {"i": i})
-        fc.read += int(ws.sql(f'SELECT count(*) FROM "{raw_names[i]}"').fetchone()[0])
-        ws.drop(raw_names[i])
+        fc.read += int(n_read)
         if progress:
             progress(1)
-    _quarantine_duplicates(ws, sources)
-    converted = _convert_currency(ws, profile, sources)
-    _apply_period(ws, profile, sources)
-    loaded = {int(k): int(v) for k, v in ws.sql("SELECT __file_idx, count(*) FROM __fm_stage GROUP BY 1").fetchall()}
+    # The rows that passed every per-row check, in input order; later checks narrow `kept` as views too.
+    ws.sql("CREATE OR REPLACE VIEW __fm_good AS " + " UNION ALL ".join(
+        f"SELECT * EXCLUDE (__reason, __column, __raw) FROM {v} WHERE __reason IS NULL" for v in views))
+    kept = _quarantine_duplicates(ws, sources)
+    kept, keep_if, converted = _convert_currency(ws, profile, sources, kept)
+    keep_if += _apply_period(ws, profile, sources, kept, keep_if)
+    # txn_idx encodes (file, row): unique and ordered like the input, so the rows need no stored order
+    # (every reader that needs one sorts by txn_idx or ts) and the one write of the transactions runs
+    # in parallel, unordered.
+    with ws.unordered():
+        ws.sql(
+            f"""CREATE OR REPLACE TABLE txns AS
+            SELECT CAST(__file_idx AS BIGINT) * {_FILE_STRIDE} + __row AS txn_idx,
+                   * EXCLUDE (__file_idx, __row),
+                   {'' if converted else 'amount AS amount_rc, '}__file_idx AS source_file_idx, __row AS source_row
+            FROM {kept}{' WHERE ' + ' AND '.join(keep_if) if keep_if else ''}"""
+        )
+    for name in ("__fm_conv", "__fm_kept", "__fm_good", *views, *raw_names):
+        ws.drop(name)
+    ws.drop("__fm_iso4217")
+    ws.sql("DROP TABLE IF EXISTS __fm_dups")
+    ws.sql("DROP TABLE IF EXISTS __fm_rates")
+    loaded = {int(k): int(v) for k, v in ws.sql("SELECT source_file_idx, count(*) FROM txns GROUP BY 1").fetchall()}
     check_reject_rates(ws, counts, loaded, float(profile["max_reject_rate"]), "transactions")
-    # txn_idx encodes (file, row): unique, ordered like the input, and free of a sort over all rows.
-    ws.sql(
-        f"""CREATE OR REPLACE TABLE txns AS
-        SELECT CAST(__file_idx AS BIGINT) * {_FILE_STRIDE} + __row AS txn_idx,
-               * EXCLUDE (__file_idx, __row, __reason, __column, __raw),
-               {'' if converted else 'amount AS amount_rc, '}__file_idx AS source_file_idx, __row AS source_row
-        FROM __fm_stage{' ORDER BY __file_idx, __row' if converted else ''}"""
-    )
-    ws.sql("DROP TABLE __fm_stage")
     # Optional columns no source provides are dropped, so "present" means "some input has it".
     for col in opt_cols:
         if not any(col in plan.value for plan in plans if plan is not None):
@@ -368,41 +378,53 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
     return counts
 
 
-def _move_to_quarantine(ws: Workspace, sources: list[InputSource], where: str, reason: ReasonCode, column: str,
-                        raw: str) -> None:
+def _move_to_quarantine(ws: Workspace, sources: list[InputSource], view: str, where: str, reason: ReasonCode,
+                        column: str, raw: str) -> None:
+    """Quarantine the rows of `view` matching `where`; the caller leaves them out of `txns`."""
     names = "CASE __file_idx " + " ".join(f"WHEN {i} THEN {_q(s.name)}" for i, s in enumerate(sources)) + " END"
     ws.sql(
         f"""INSERT INTO quarantine
         SELECT {names}, __row, 'transactions', {_q(reason.value)}, {_q(column)}, CAST({raw} AS VARCHAR),
                CAST(to_json(s) AS VARCHAR)
-        FROM (SELECT * EXCLUDE (__reason, __column, __raw) FROM __fm_stage) AS s
+        FROM (SELECT * FROM {view}) AS s
         WHERE {where} ORDER BY __file_idx, __row"""
     )
-    ws.sql(f"DELETE FROM __fm_stage WHERE {where}")
 
 
-def _quarantine_duplicates(ws: Workspace, sources: list[InputSource]) -> None:
+def _quarantine_duplicates(ws: Workspace, sources: list[InputSource]) -> str:
+    """Quarantine every repeat of a txn_id (the first in input order is kept); returns the view of kept rows."""
+    # Only ids that may repeat are ranked: an aggregate over 64-bit hashes of all ids (cheaper than over
+    # the strings), then a window over the exact ids of the few candidates, so a hash collision only
+    # adds a candidate that ranks first in its own partition.
     ws.sql("""CREATE OR REPLACE TEMP TABLE __fm_dups AS
-              SELECT __file_idx AS f, __row AS r FROM (
-                SELECT __file_idx, __row, row_number() OVER (PARTITION BY txn_id ORDER BY __file_idx, __row) AS k
-                FROM __fm_stage) WHERE k > 1""")
-    if ws.sql("SELECT count(*) FROM __fm_dups").fetchone()[0]:
-        _move_to_quarantine(ws, sources, "(__file_idx, __row) IN (SELECT (f, r) FROM __fm_dups)",
-                            ReasonCode.DUPLICATE_TXN_ID, "txn_id", "txn_id")
-    ws.sql("DROP TABLE __fm_dups")
+              WITH repeated AS (SELECT hash(txn_id) AS h FROM __fm_good GROUP BY 1 HAVING count(*) > 1)
+              SELECT f, r FROM (
+                SELECT g.__file_idx AS f, g.__row AS r,
+                       row_number() OVER (PARTITION BY g.txn_id ORDER BY g.__file_idx, g.__row) AS k
+                FROM __fm_good AS g SEMI JOIN repeated ON repeated.h = hash(g.txn_id)) WHERE k > 1""")
+    if not ws.sql("SELECT count(*) FROM __fm_dups").fetchone()[0]:
+        return "__fm_good"
+    where = "(__file_idx, __row) IN (SELECT (f, r) FROM __fm_dups)"
+    _move_to_quarantine(ws, sources, "__fm_good", where, ReasonCode.DUPLICATE_TXN_ID, "txn_id", "txn_id")
+    ws.sql(f"CREATE OR REPLACE VIEW __fm_kept AS SELECT * FROM __fm_good WHERE NOT {where}")
+    return "__fm_kept"
 
 
-def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource]) -> bool:
+def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource],
+                      kept: str) -> tuple[str, list[str], bool]:
     """With a rates file, add `amount_rc` (the amount in the reporting currency) and quarantine rows
-    without a rate; returns whether it did. Without one, `amount` is taken as is when `txns` is built.
+    without a rate. Without one, `amount` is taken as is when `txns` is built.
+
+    Returns:
+        (the view to build `txns` from, conditions a row must meet to be kept, whether it converted).
     """
     rates = profile["rates"]
     rc = profile["reporting_currency"]
     if not rates:
-        return False
+        return kept, [], False
     try:
         ws.sql(
-            f"""CREATE OR REPLACE TEMP TABLE __fm_rates AS
+            f"""CREATE OR REPLACE TABLE __fm_rates AS
             SELECT upper(trim(currency)) AS currency, CAST(date AS DATE) AS date, CAST(rate AS DOUBLE) AS rate
             FROM read_csv({_q(Path(rates).as_posix())}, header = true, all_varchar = true)
             UNION ALL SELECT {_q(rc)}, DATE '1900-01-01', 1.0"""
@@ -413,16 +435,18 @@ def _convert_currency(ws: Workspace, profile: Profile, sources: list[InputSource
             f"a CSV with columns date (YYYY-MM-DD), currency, rate ({str(err).splitlines()[0]})")],
             headline="The exchange-rate file cannot be used.") from None
     ws.sql(
-        """CREATE OR REPLACE TABLE __fm_stage AS
+        f"""CREATE OR REPLACE VIEW __fm_conv AS
         SELECT s.*, round(s.amount * r.rate, 2) AS amount_rc
-        FROM __fm_stage AS s ASOF LEFT JOIN __fm_rates AS r ON s.currency = r.currency AND CAST(s.ts AS DATE) >= r.date
-        ORDER BY s.__file_idx, s.__row"""
+        FROM {kept} AS s ASOF LEFT JOIN __fm_rates AS r ON s.currency = r.currency AND CAST(s.ts AS DATE) >= r.date"""
     )
-    _move_to_quarantine(ws, sources, "amount_rc IS NULL", ReasonCode.NO_EXCHANGE_RATE, "currency", "currency")
-    return True
+    _move_to_quarantine(ws, sources, "__fm_conv", "amount_rc IS NULL", ReasonCode.NO_EXCHANGE_RATE, "currency",
+                        "currency")
+    return "__fm_conv", ["amount_rc IS NOT NULL"], True
 
 
-def _apply_period(ws: Workspace, profile: Profile, sources: list[InputSource]) -> None:
+def _apply_period(ws: Workspace, profile: Profile, sources: list[InputSource], kept: str,
+                  keep_if: list[str]) -> list[str]:
+    """Quarantine rows outside the profile's period; returns the condition that keeps the others."""
     since, until = profile["period"]["since"], profile["period"]["until"]
     # The period's days are calendar days in the profile's time zone; `ts` is stored in UTC.
     tz = profile["timezone"]
@@ -432,8 +456,12 @@ def _apply_period(ws: Workspace, profile: Profile, sources: list[InputSource]) -
         conds.append(f"{local} < TIMESTAMP {_q(str(since))}")
     if until:
         conds.append(f"{local} >= TIMESTAMP {_q(str(until))} + INTERVAL 1 DAY")
-    if conds:
-        _move_to_quarantine(ws, sources, " OR ".join(conds), ReasonCode.OUT_OF_SCOPE, "ts", "ts")
+    if not conds:
+        return []
+    outside = "(" + " OR ".join(conds) + ")"
+    # Rows already quarantined by an earlier check (no exchange rate) are not quarantined twice.
+    _move_to_quarantine(ws, sources, kept, " AND ".join([*keep_if, outside]), ReasonCode.OUT_OF_SCOPE, "ts", "ts")
+    return [f"NOT {outside}"]
 
 
 def check_reject_rates(ws: Workspace, counts: list[FileCount], loaded: dict[int, int], limit: float,

@@ -18,7 +18,7 @@ import polars as pl
 from followmoney.errors import PipelineError
 from followmoney.outputs.cases import list_cases
 from followmoney.pipeline.stage import Context, Stage
-from followmoney.tracing import RULES, aggregate_flows, trace_workspace
+from followmoney.tracing import RULES, aggregate_flows, trace_cases
 
 FLOW_SCHEMA = {"case_id": pl.String, "origin": pl.String, "hop": pl.Int64, "from_account": pl.String,
                "to_account": pl.String, "end_kind": pl.String, "attributed": pl.Float64, "n_txns": pl.Int64,
@@ -36,9 +36,11 @@ def _run(ctx: Context) -> dict[str, int]:
     ends: list[dict] = []
     cases = list_cases(ctx.ws)
     with ctx.progress.task("trace: following the money of each case", total=len(cases)) as advance:
+        # All cases' transactions are read in one set-based pass; the replay is then per case.
+        results = trace_cases(ctx.ws, {case.case_id: sorted(case.members) for case in cases}, "down", rule, depth,
+                              ctx.options.since, ctx.options.until)
         for case in cases:
-            result = trace_workspace(ctx.ws, sorted(case.members), "down", rule, depth,
-                                     ctx.options.since, ctx.options.until)
+            result = results[case.case_id]
             flows += [{"case_id": case.case_id, **f} for f in aggregate_flows(result)]
             ends += [{"case_id": case.case_id, "origin": o, "end_point": e, "end_kind": k, "attributed": a}
                      for (o, e, k), a in result.end_totals().items()]
