@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from followmoney import __version__
+from followmoney.outputs.cases import Case, case_postings
 from followmoney.outputs.charts import bar_chart, city_timeline, flow_chart, histogram, timeline
 from followmoney.outputs.files import write_text
 from followmoney.workspace import Workspace
@@ -197,9 +198,9 @@ def _case_section(ws: Workspace, record: dict[str, Any], chart_data: dict[str, A
         parts.append("<h4>Narrative skeleton</h4><pre class='narrative'>" + esc(record["narrative"]) + "</pre></section>")
         return "".join(parts)
     data: dict[str, Any] = {}
-    points = ws.sql("""SELECT p.ts, p.amount, coalesce(p.merchant_group, p.channel), a.account_id
-                       FROM postings AS p JOIN accounts AS a ON a.account_key = p.account_key
-                       WHERE a.account_id IN (SELECT unnest($m)) ORDER BY p.ts, p.txn_idx""", {"m": members}).fetchall()
+    source = case_postings(ws, Case(cid, record["kind"], {m: None for m in members}, record["score"]))
+    bind = {"m": members, "c": cid}
+    points = ws.sql(f"SELECT ts, amount, kind, account_id FROM {source} ORDER BY ts, txn_idx", bind).fetchall()
     if points:
         uri, data["timeline"] = timeline([(t, a, kind) for t, a, kind, _ in points], f"Transactions of case {cid}")
         parts.append(_img(uri, f"timeline of the transactions of case {cid}"))
@@ -218,9 +219,7 @@ def _case_section(ws: Workspace, record: dict[str, Any], chart_data: dict[str, A
                                             f"Where the money of case {cid} went, by category", "amount")
         parts.append("<h4>Assets</h4>" + _img(uri, f"amounts by counterparty category, case {cid}"))
     if "city" in ws.columns("postings"):
-        cities = ws.sql("""SELECT p.ts, p.city FROM postings AS p JOIN accounts AS a ON a.account_key = p.account_key
-                           WHERE a.account_id IN (SELECT unnest($m)) AND p.city IS NOT NULL ORDER BY p.ts, p.txn_idx""",
-                        {"m": members}).fetchall()
+        cities = ws.sql(f"SELECT ts, city FROM {source} WHERE city IS NOT NULL ORDER BY ts, txn_idx", bind).fetchall()
         if cities:
             uri, data["cities"] = city_timeline(cities, f"Cities over time, case {cid}")
             parts.append(_img(uri, f"cities over time, case {cid}"))
