@@ -76,7 +76,8 @@ PARTIES: tuple[Column, ...] = (
     Column("declared_income", "DOUBLE", False, "Declared annual income in the reporting currency."),
     Column("opened_at", "DATE", False, "Account opening date."),
     Column("account_type", "VARCHAR", False,
-           "personal, business or credit_card (a card account: payments in, purchases and cash advances out)."),
+           "personal, business, credit_card (a card account: payments in, purchases and cash advances out) "
+           "or prepaid (a prepaid card)."),
     Column("business_type", "VARCHAR", False, "Kind of business for business accounts (e.g. restaurant, salon)."),
     Column("business_hours", "VARCHAR", False, "Declared opening hours, `HH-HH` in local time."),
     Column("home_city", "VARCHAR", False, "City where the customer lives or the business operates."),

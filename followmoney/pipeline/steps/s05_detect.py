@@ -14,12 +14,17 @@ import json
 from followmoney import registry
 from followmoney.engines.duckdb import DuckDBEngine
 from followmoney.errors import PipelineError
+from followmoney.network.identifiers import link_options, prepare_identifiers
 from followmoney.pipeline.stage import Context, Stage
 
 
 def _run(ctx: Context) -> dict[str, int]:
     plan = [(registry.get(i), json.loads(p)) for i, p in ctx.ws.sql(
         "SELECT indicator_id, params FROM indicator_plan WHERE runnable ORDER BY indicator_id").fetchall()]
+    if ctx.ws.has("identifiers") and any("identifier_keys" in (cls.sql or "") for cls, _ in plan):
+        # Indicators over shared identifiers read the very keys and exclusions stage `link` uses;
+        # built here once (fingerprinted), `link` then reuses them instead of normalising again.
+        prepare_identifiers(ctx.ws, link_options(ctx.settings))
     timings: dict[str, float] = {}
     not_portable: dict[str, str] = {}
     with ctx.progress.task("detect: kernels over postings", total=ctx.ws.count("postings")) as advance:

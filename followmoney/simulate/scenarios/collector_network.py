@@ -63,7 +63,7 @@ class CollectorNetwork(Scenario):
 
     name = "collector_network"
     typology = "sexual_exploitation"
-    plants = {"victim": ("NET01", "NET03")}
+    plants = {"victim": ("NET01", "NET03", "NET13")}
     description = ("Collectors receive night-time e-transfers from 10-20 clients a month and forward "
                    "70-95 % within 6-40 h to a controller.")
 
