@@ -12,7 +12,12 @@ them behaves the same way:
   (as CSH01 does for cash).
 * `counterparty_episodes` does the same for dense event sets (all transfers of an account) where
   the anchor condition is a count of distinct counterparties: window functions instead of the
-  self-join, because a hub account's transfers would make the join quadratic.
+  self-join, because a hub account's transfers would make the join quadratic. The windowed
+  `count(DISTINCT ...)` runs on Spark too: `engines.dialects` renders it as the size of the frame's
+  `COLLECT_SET`.
+
+Everything here stays inside the portable subset of `engines/dialects.py` (no `* EXCLUDE`, no
+list functions), so the indicators built on it run on Spark unchanged.
 
 This module defines no indicator; the registry imports it harmlessly.
 """
@@ -90,7 +95,8 @@ def counterparty_episodes(rows: str, count_alias: str, minimum: str, window: str
     An anchor is a row whose preceding `window` seconds hold at least `minimum` distinct
     counterparties (`count_alias`); a row is evidence when an anchor follows it within the window,
     found with one window pass (the nearest later anchor) instead of joining anchors to rows; evidence
-    rows closer than the window form one `episode`.
+    rows closer than the window form one `episode`. `evidence` and `numbered` keep that nearest
+    anchor as a column `next_anchor_s` (Spark 4.0 has no `* EXCLUDE`).
 
     Args:
         rows: name of the CTE of candidate rows, defined before.
@@ -109,7 +115,7 @@ def counterparty_episodes(rows: str, count_alias: str, minimum: str, window: str
         FROM {rows}
     ),
     evidence AS (
-        SELECT * EXCLUDE (next_anchor_s)
+        SELECT *
         FROM (SELECT *, min(CASE WHEN {count_alias} >= {minimum} THEN ts_s END) OVER (PARTITION BY account_key ORDER BY ts_s
                             RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_anchor_s
               FROM counted)
@@ -120,3 +126,55 @@ def counterparty_episodes(rows: str, count_alias: str, minimum: str, window: str
                   OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
         FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
     )"""
+
+
+MAX_WALK_HOPS = 6
+"""Longest payment walk `payment_walks` unrolls (the NET04/NET07 parameters stop at 6)."""
+
+
+def payment_walks(condition: str, levels: int = MAX_WALK_HOPS) -> str:
+    """CTEs `walk1` .. `walk{levels}`: time-ordered walks over a CTE `moves(src, dst, ts_s, txn_idx, paid)`.
+
+    `walk{k}` holds walks of k payments with the accounts `n0` (where the money starts) .. `n{k}`,
+    the payments `t1` .. `t{k}` (`txn_idx`), `start_s` and `last_s` (epoch seconds of the first and
+    the last payment) and `first_paid`. `walk1` is every move of at least `$min_amount`; `walk{k+1}`
+    extends a `walk{k}` row `w` by a move `m` out of its last account when `condition` holds.
+
+    The walk is unrolled into one join per level rather than a recursive CTE over arrays: Spark 4.0
+    has no recursive CTE, and fixed columns need no list functions, so both engines run it. The
+    level limit is part of `condition` (e.g. `{k} < $max_hops`), so deeper levels are empty joins.
+
+    Args:
+        condition: SQL over `w` and `m`, formatted per level with `{k}` (the level being extended),
+            `{last}` (`w.n{k}`), `{nodes}` (`w.n0, .., w.n{k}`) and `{visited}` (`w.n1, .., w.n{k}`).
+        levels: deepest level to build.
+
+    Returns:
+        SQL text continuing a `WITH` clause (starting with `, walk1 AS`).
+    """
+    ctes = [
+        "walk1 AS (\n        SELECT src AS n0, dst AS n1, txn_idx AS t1, ts_s AS start_s, ts_s AS last_s, paid AS first_paid\n"
+        "        FROM moves WHERE paid >= $min_amount\n    )"
+    ]
+    for k in range(1, levels):
+        nodes = ", ".join(f"w.n{i}" for i in range(k + 1))
+        txns = ", ".join(f"w.t{i}" for i in range(1, k + 1))
+        cond = condition.format(k=k, last=f"w.n{k}", nodes=nodes, visited=", ".join(f"w.n{i}" for i in range(1, k + 1)))
+        ctes.append(
+            f"walk{k + 1} AS (\n        SELECT {nodes}, m.dst AS n{k + 1}, {txns}, m.txn_idx AS t{k + 1}, w.start_s,\n"
+            f"               m.ts_s AS last_s, w.first_paid\n"
+            f"        FROM walk{k} AS w JOIN moves AS m ON m.src = w.n{k}\n"
+            f"        WHERE {cond}\n    )"
+        )
+    return ",\n    " + ",\n    ".join(ctes)
+
+
+def walk_columns(prefix: str, first: int, last: int, pad_to: int | None = None) -> str:
+    """`prefix{first}, .., prefix{last}` (e.g. `n0, n1, n2`), padded with NULLs up to `pad_to`.
+
+    Used to select the nodes or payments of one walk level in a `UNION ALL` over levels, where
+    every branch needs the same columns.
+    """
+    cols = [f"{prefix}{i}" for i in range(first, last + 1)]
+    cols += [f"NULL AS {prefix}{i}" for i in range(last + 1, (pad_to or last) + 1)]
+    return ", ".join(cols)

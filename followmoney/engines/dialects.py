@@ -1,11 +1,15 @@
 """SQL written once in DuckDB's dialect, rendered for Spark, and the functions allowed in it.
 
 Indicators write DuckDB SQL. The Spark engine renders it with sqlglot (`$name` parameters become
-Spark's `:name`, bound by `spark.sql(text, args=params)`), after two followmoney patches:
+Spark's `:name`, bound by `spark.sql(text, args=params)`), after followmoney's patches:
 
 * DuckDB's ordered aggregate `list(x ORDER BY k1, k2)` would become `COLLECT_LIST(x)`, silently
   dropping the order the evidence contract relies on; it is rewritten to sort an array of structs
   (`TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT(...))), s -> s.v)`).
+* Spark has no `count(DISTINCT x) OVER (...)`; the distinct count of a window frame is the size of
+  the set of its non-null values, `SIZE(COLLECT_SET(x) OVER (...))`, over the same frame.
+* `regexp_replace(s, pattern, replacement, 'g')` is allowed only with DuckDB's `'g'` flag: without
+  it DuckDB replaces the first match only, Spark always replaces every match.
 * Every function must be on `PORTABLE_FUNCTIONS`: a clean translation is not proof. sqlglot passes
   unknown DuckDB functions through unchanged (`to_days`, `list_sum`), and translates some to the
   wrong meaning (`epoch_ms(ts)` became the opposite conversion), so only functions whose behaviour
@@ -33,10 +37,13 @@ PORTABLE_FUNCTIONS: frozenset[str] = frozenset({
     "Abs", "Round", "Floor", "Ceil", "Sqrt", "Ln", "Exp", "Pow", "Greatest", "Least", "Sign",
     # conditionals and casts
     "Case", "If", "Coalesce", "Nullif", "Cast", "TryCast",
-    # text
-    "Lower", "Upper", "Trim", "Length", "Substring", "Concat", "Contains", "StartsWith", "EndsWith",
+    # text (`RegexpReplace` only with the 'g' flag, see `check_portable`)
+    "Lower", "Upper", "Trim", "Length", "Substring", "Concat", "Contains", "StartsWith", "EndsWith", "Right",
+    "RegexpReplace",
     # time (epoch seconds are the portable axis; `ts` only for min/max and comparisons)
     "Extract", "DateTrunc", "TimestampTrunc", "Hour",
+    # array literals: DuckDB `[a, b]` is Spark `ARRAY(a, b)`
+    "Array",
     # arrays built by the rewrite of ordered `list()`; not for indicators to call directly
     "Transform", "ArraySort", "Struct", "StructExtract", "Lambda",
 })
@@ -71,13 +78,41 @@ def check_portable(sql: str) -> list[str]:
             problems.append(f"function {node.sql('duckdb')[:60]!r} ({name}) is not on the portable allow-list "
                             "in followmoney/engines/dialects.py")
     for node in tree.find_all(exp.Window):
-        if node.find(exp.Distinct):
-            problems.append(f"{node.this.sql('duckdb')[:60]!r}: DISTINCT inside a window function is not supported "
-                            "on Spark; count distinct values with a self-join or a kernel")
+        if node.find(exp.Distinct) and not _is_windowed_distinct_count(node):
+            problems.append(f"{node.this.sql('duckdb')[:60]!r}: DISTINCT inside a window function is supported on "
+                            "Spark only as count(DISTINCT x) of one expression")
     for node in tree.find_all(exp.ArrayAgg):
         if isinstance(node.this, exp.Order) and any(o.args.get("desc") for o in node.this.expressions):
             problems.append("list(... ORDER BY ... DESC) is not supported on Spark; order ascending")
+        if node.find(exp.Distinct):
+            problems.append("list(DISTINCT ...) is not supported on Spark; deduplicate the rows in a subquery")
+    for node in tree.find_all(exp.RegexpReplace):
+        flags = node.args.get("modifiers")
+        if not (isinstance(flags, exp.Literal) and flags.this == "g"):
+            problems.append(f"{node.sql('duckdb')[:60]!r}: regexp_replace needs the 'g' flag (DuckDB replaces the "
+                            "first match without it, Spark every match)")
+        if not isinstance(node.args.get("expression"), exp.Literal):
+            problems.append(f"{node.sql('duckdb')[:60]!r}: regexp_replace needs a literal pattern")
     return problems
+
+
+def _is_windowed_distinct_count(node: exp.Expression) -> bool:
+    """Whether `node` is `count(DISTINCT x) OVER (...)` with one expression `x`."""
+    return (isinstance(node, exp.Window) and isinstance(node.this, exp.Count)
+            and isinstance(node.this.this, exp.Distinct) and len(node.this.this.expressions) == 1)
+
+
+def _distinct_window_count_to_spark(node: exp.Expression) -> exp.Expression:
+    """Rewrite `count(DISTINCT x) OVER (w)` to `SIZE(COLLECT_SET(x) OVER (w))`, the same frame.
+
+    `count(DISTINCT x)` skips nulls and so does `COLLECT_SET`; an empty frame gives an empty set,
+    size 0, as DuckDB's count gives 0.
+    """
+    if not _is_windowed_distinct_count(node):
+        return node
+    window = node.copy()
+    window.set("this", exp.ArrayUniqueAgg(this=node.this.this.expressions[0].copy()))
+    return exp.ArraySize(this=window)
 
 
 def _ordered_list_to_spark(node: exp.Expression) -> exp.Expression:
@@ -109,6 +144,7 @@ def to_spark(sql: str) -> str:
     if problems:
         raise NotPortableError("SQL cannot run on Spark:\n  - " + "\n  - ".join(problems))
     tree = sqlglot.parse_one(sql, read="duckdb").transform(_ordered_list_to_spark)
+    tree = tree.transform(_distinct_window_count_to_spark)
     return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 

@@ -58,5 +58,9 @@ def detect_on_spark(ws: Workspace, plan: Plan, spark: Any = None, master: str | 
         if not_portable is not None:
             not_portable.update(engine.not_portable)
     finally:
+        # The views point at files removed below: a later scan in the same session must not see a
+        # table this workspace did not have (e.g. `parties`) through a view left from this one.
+        for name in ("postings", *SUPPORT_TABLES):
+            session.catalog.dropTempView(name)
         shutil.rmtree(folder, ignore_errors=True)
     return write_hits(ws, raw)

@@ -55,11 +55,11 @@ class EXT01(Indicator):
         FROM lists AS l WHERE l.list_name = 'ad_identifiers'
     ),
     held AS (
-        SELECT DISTINCT c.account_key, ident
-        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id,
-             unnest([right(regexp_replace(coalesce(k.phone, ''), '[^0-9]', '', 'g'), 10),
-                     lower(trim(coalesce(k.email, '')))])
-                 AS u(ident)
+        SELECT c.account_key, right(regexp_replace(coalesce(k.phone, ''), '[^0-9]', '', 'g'), 10) AS ident
+        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
+        UNION
+        SELECT c.account_key, lower(trim(coalesce(k.email, ''))) AS ident
+        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
     ),
     matches AS (
         SELECT h.account_key, count(DISTINCT h.ident) AS n_ident

@@ -49,39 +49,57 @@ class NET03(Indicator):
     reason = ("{value:.0%} of credits from {min_senders}+ senders in {window_days} days forwarded to at most "
               "{max_recipients} accounts")
     sql = """
+    -- Sums are rounded to cents: a sum of doubles depends on the order rows arrive in, which differs
+    -- between threads and engines, in the last bits; the forwarded share must be the same every run.
     WITH credits AS (
         SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_key
         FROM postings
         WHERE amount > 0 AND counterparty_key IS NOT NULL AND channel IN ('p2p', 'transfer', 'wire', 'ach')
     )""" + counterparty_episodes("credits", "n_senders", "$min_senders", "$window_days * 86400") + """,
     episodes AS (
-        SELECT account_key, episode, min(ts_s) AS s0, max(ts_s) AS s1, min(ts) AS t0, sum(amount) AS inflow,
-               list(txn_idx) AS credit_txns
+        SELECT account_key, episode, min(ts_s) AS s0, max(ts_s) AS s1, min(ts) AS t0,
+               round(sum(amount), 2) AS inflow
         FROM numbered GROUP BY account_key, episode
     ),
-    forwards AS (
-        SELECT e.account_key, e.episode, p.counterparty_key, sum(-p.amount) AS paid, list(p.txn_idx) AS txns,
-               max(p.ts) AS last_ts
+    forward_rows AS (
+        SELECT e.account_key, e.episode, p.counterparty_key, -p.amount AS paid, p.txn_idx, p.ts
         FROM episodes AS e
         JOIN postings AS p
           ON p.account_key = e.account_key AND p.amount < 0 AND p.counterparty_key IS NOT NULL
          AND p.channel IN ('p2p', 'transfer', 'wire', 'ach')
          AND p.ts_s BETWEEN e.s0 AND e.s1 + $forward_hours * 3600
-        GROUP BY e.account_key, e.episode, p.counterparty_key
+    ),
+    forwards AS (
+        SELECT account_key, episode, counterparty_key, round(sum(paid), 2) AS paid, max(ts) AS last_ts,
+               row_number() OVER (PARTITION BY account_key, episode
+                                  ORDER BY round(sum(paid), 2) DESC, counterparty_key) AS r
+        FROM forward_rows
+        GROUP BY account_key, episode, counterparty_key
     ),
     top AS (
-        SELECT account_key, episode, sum(paid) AS forwarded, flatten(list(txns)) AS txns, max(last_ts) AS last_ts,
-               count(*) AS n_recipients
-        FROM (SELECT *, row_number() OVER (PARTITION BY account_key, episode ORDER BY paid DESC, counterparty_key)
-                        AS r FROM forwards)
-        WHERE r <= $max_recipients
+        SELECT account_key, episode, round(sum(paid), 2) AS forwarded, max(last_ts) AS last_ts, count(*) AS n_recipients
+        FROM forwards WHERE r <= $max_recipients
         GROUP BY account_key, episode
+    ),
+    found AS (
+        SELECT e.account_key, e.episode, e.t0, e.inflow, t.forwarded, t.last_ts, t.n_recipients
+        FROM episodes AS e JOIN top AS t ON t.account_key = e.account_key AND t.episode = e.episode
+        WHERE t.forwarded >= $min_ratio * e.inflow
+    ),
+    -- Evidence: the episode's credits and the payments to its top recipients, in txn_idx order.
+    evidence_txns AS (
+        SELECT account_key, episode, txn_idx FROM numbered
+        UNION ALL
+        SELECT f.account_key, f.episode, f.txn_idx
+        FROM forward_rows AS f
+        JOIN forwards AS w ON w.account_key = f.account_key AND w.episode = f.episode
+         AND w.counterparty_key = f.counterparty_key AND w.r <= $max_recipients
     )
-    SELECT e.account_key, e.t0 AS window_start, t.last_ts AS window_end, t.forwarded / e.inflow AS value,
-           list_sort(list_concat(e.credit_txns, t.txns)) AS evidence, round(e.inflow, 2) AS inflow,
-           round(t.forwarded, 2) AS forwarded, t.n_recipients
-    FROM episodes AS e JOIN top AS t USING (account_key, episode)
-    WHERE t.forwarded >= $min_ratio * e.inflow
+    SELECT h.account_key, h.t0 AS window_start, h.last_ts AS window_end,
+           h.forwarded / h.inflow AS value, list(v.txn_idx ORDER BY v.txn_idx) AS evidence, h.inflow,
+           h.forwarded, h.n_recipients
+    FROM found AS h JOIN evidence_txns AS v ON v.account_key = h.account_key AND v.episode = h.episode
+    GROUP BY h.account_key, h.episode, h.t0, h.last_ts, h.inflow, h.forwarded, h.n_recipients
     """
 
     @classmethod

@@ -4,8 +4,10 @@
 Time-respecting cycles: a payment of at least `min_amount` leaves an account and, through a chain
 of account-to-account payments of at most `max_hops` legs in total, each later than the one
 before, each at least `min_ratio` of the first, returns to the same account within `window_days`
-days. One hit per payment that starts a cycle, valued at the number of legs of its shortest cycle;
-the evidence is the leg that leaves and the leg that returns, the whole path is in the details.
+days. Cycles of one account whose legs follow each other within `window_days` form one episode,
+reported as one hit valued at the number of legs of its shortest cycle; the evidence is the leg
+that leaves and the leg that returns of every cycle in the episode, the number of cycles and the
+whole path of the shortest one (the earliest among equally short ones) are in the details.
 
 ## Why it matters
 Round-tripping is a layering technique: proceeds are moved through nominee and front-business
@@ -25,6 +27,7 @@ legs have no counterparty account and never form a path.
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.indicators._sql import MAX_WALK_HOPS, payment_walks, walk_columns
 from followmoney.params import Interval, Param
 
 
@@ -48,39 +51,55 @@ class NET04(Indicator):
     decisive = False
     score_doc = "0.45 whatever the length: a strong layering signal that never alerts on its own."
     reason = "{value:.0f}-leg cycle of {min_amount:,.0f}+ back to the account within {window_days} days"
-    # A recursive walk over account-to-account payments; the time order and the amount floor
-    # keep the frontier small (background transfers rarely chain in time at these amounts).
+    # A walk over account-to-account payments, unrolled one join per leg (`payment_walks`) so that
+    # it runs on Spark too; the time order and the amount floor keep the frontier small (background
+    # transfers rarely chain in time at these amounts). A walk stops when it is back at its origin.
     sql = """
-    WITH RECURSIVE moves AS (
+    WITH moves AS (
         SELECT account_key AS src, counterparty_key AS dst, ts_s, txn_idx, -amount AS paid
         FROM postings
         WHERE amount < 0 AND -amount >= $min_ratio * $min_amount AND counterparty_key IS NOT NULL
           AND counterparty_key <> account_key AND channel IN ('p2p', 'transfer', 'wire', 'ach', 'cheque', 'crypto')
+    )""" + payment_walks(
+        "{last} <> w.n0 AND {k} < $max_hops AND m.ts_s >= w.last_s\n"
+        "          AND m.ts_s <= w.start_s + $window_days * 86400 AND m.paid >= $min_ratio * w.first_paid\n"
+        "          AND m.dst NOT IN ({visited})") + """,
+    closed AS (""" + "\n        UNION ALL".join(f"""
+        SELECT n0 AS origin, t1 AS first_txn, t{k} AS last_txn, {k} AS hops, [{walk_columns("t", 1, k)}] AS txns,
+               [{walk_columns("n", 0, k)}] AS path
+        FROM walk{k} WHERE n{k} = n0""" for k in range(2, MAX_WALK_HOPS + 1)) + """
     ),
-    walks AS (
-        SELECT src AS origin, dst AS node, ts_s AS start_s, ts_s AS last_s, paid AS start_paid, 1 AS hops,
-               [src, dst] AS path, [txn_idx] AS txns
-        FROM moves WHERE paid >= $min_amount
-        UNION ALL
-        SELECT w.origin, m.dst, w.start_s, m.ts_s, w.start_paid, w.hops + 1, list_append(w.path, m.dst),
-               list_append(w.txns, m.txn_idx)
-        FROM walks AS w JOIN moves AS m ON m.src = w.node
-        WHERE w.node <> w.origin AND w.hops < $max_hops
-          AND m.ts_s >= w.last_s AND m.ts_s <= w.start_s + $window_days * 86400
-          AND m.paid >= $min_ratio * w.start_paid
-          AND (m.dst = w.origin OR NOT list_contains(w.path, m.dst))
-    ),
+    -- The shortest cycle started by each payment (ties: the earliest payments, by txn_idx, leg by leg).
     cycles AS (
-        SELECT origin, txns[1] AS first_txn, arg_min(txns, hops) AS txns, arg_min(path, hops) AS path,
-               min(hops) AS hops
-        FROM walks WHERE node = origin AND hops >= 2
-        GROUP BY origin, txns[1]
+        SELECT origin, first_txn, last_txn, hops, txns, path
+        FROM (SELECT *, row_number() OVER (PARTITION BY origin, first_txn ORDER BY hops, txns) AS r FROM closed)
+        WHERE r = 1
+    ),
+    legs AS (
+        SELECT DISTINCT c.origin AS account_key, p.txn_idx, p.ts, p.ts_s
+        FROM cycles AS c
+        JOIN postings AS p ON p.account_key = c.origin AND (p.txn_idx = c.first_txn OR p.txn_idx = c.last_txn)
+    ),
+    -- Legs closer than the window form one episode: cycles of one account in a burst are one hit.
+    numbered AS (
+        SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > $window_days * 86400 THEN 1 ELSE 0 END)
+                  OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
+        FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM legs)
+    ),
+    episode_cycles AS (
+        SELECT n.episode, c.origin, c.hops, c.txns, c.path,
+               row_number() OVER (PARTITION BY c.origin, n.episode ORDER BY c.hops, n.ts_s, c.txns) AS r,
+               count(*) OVER (PARTITION BY c.origin, n.episode) AS n_cycles
+        FROM cycles AS c JOIN numbered AS n ON n.account_key = c.origin AND n.txn_idx = c.first_txn
+    ),
+    episodes AS (
+        SELECT account_key, episode, min(ts) AS window_start, max(ts) AS window_end,
+               list(txn_idx ORDER BY ts_s, txn_idx) AS evidence
+        FROM numbered GROUP BY account_key, episode
     )
-    SELECT c.origin AS account_key, f.ts AS window_start, l.ts AS window_end, CAST(c.hops AS DOUBLE) AS value,
-           [c.first_txn, c.txns[-1]] AS evidence, c.txns AS path_txns, c.path AS path_accounts
-    FROM cycles AS c
-    JOIN postings AS f ON f.txn_idx = c.first_txn AND f.account_key = c.origin
-    JOIN postings AS l ON l.txn_idx = c.txns[-1] AND l.account_key = c.origin
+    SELECT e.account_key, e.window_start, e.window_end, CAST(c.hops AS DOUBLE) AS value, e.evidence,
+           c.n_cycles, c.txns AS path_txns, c.path AS path_accounts
+    FROM episodes AS e JOIN episode_cycles AS c ON c.origin = e.account_key AND c.episode = e.episode AND c.r = 1
     """
 
     @classmethod

@@ -71,6 +71,7 @@ class NET05(Indicator):
               FROM legs)
         WHERE n_mid >= $min_paths
     ),
+    -- One row per gathering payment: its payer is the intermediary, so DISTINCT leaves each once.
     kept AS (
         SELECT DISTINCT l.origin, l.gatherer, l.mid, l.gather_txn, l.gather_ts, l.gather_s
         FROM legs AS l JOIN anchors AS a
@@ -78,7 +79,7 @@ class NET05(Indicator):
          AND l.gather_s BETWEEN a.end_s - $window_days * 86400 AND a.end_s
     )
     SELECT gatherer AS account_key, min(gather_ts) AS window_start, max(gather_ts) AS window_end,
-           CAST(count(DISTINCT mid) AS DOUBLE) AS value, list(DISTINCT gather_txn ORDER BY gather_txn) AS evidence,
+           CAST(count(DISTINCT mid) AS DOUBLE) AS value, list(gather_txn ORDER BY gather_txn) AS evidence,
            any_value(origin) AS origin_key
     FROM kept
     GROUP BY gatherer, origin

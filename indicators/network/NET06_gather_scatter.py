@@ -67,7 +67,7 @@ class NET06(Indicator):
     ),
     -- A row is evidence when a qualifying window ends within window_days after it (one window pass).
     evidence AS (
-        SELECT * EXCLUDE (next_anchor_s)
+        SELECT *
         FROM (SELECT *, min(CASE WHEN n_senders >= $min_senders AND n_recipients >= $min_recipients AND inflow > 0
                                       AND outflow >= $min_ratio * inflow THEN ts_s END)
                             OVER (PARTITION BY account_key ORDER BY ts_s

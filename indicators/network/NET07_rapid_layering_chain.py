@@ -23,6 +23,7 @@ Only the accounts, `ts`, `amount` and `channel`: no parties table is needed.
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.indicators._sql import MAX_WALK_HOPS, payment_walks, walk_columns
 from followmoney.params import Interval, Param
 
 
@@ -46,36 +47,49 @@ class NET07(Indicator):
     decisive = False
     score_doc = "0.4 for one chain, 0.45 for two or more: never alerts on its own."
     reason = "{value:.0f} chains of {min_hops}+ payments of {min_amount:,.0f}+ passed on within {hold_hours} h"
-    # The walk stops at `min_hops` payments: a longer chain contains one of exactly that length.
+    # The walk stops at `min_hops` payments: a longer chain contains one of exactly that length. It is
+    # unrolled one join per level (`payment_walks`), so it runs on Spark as it runs on DuckDB.
     sql = """
-    WITH RECURSIVE moves AS (
+    WITH moves AS (
         SELECT account_key AS src, counterparty_key AS dst, ts_s, txn_idx, -amount AS paid
         FROM postings
         WHERE amount < 0 AND -amount >= $min_ratio * $min_amount AND counterparty_key IS NOT NULL
           AND counterparty_key <> account_key AND channel IN ('p2p', 'transfer', 'wire', 'crypto')
+    )""" + payment_walks(
+        "{k} < $min_hops AND m.ts_s >= w.last_s AND m.ts_s <= w.last_s + $hold_hours * 3600\n"
+        "          AND m.paid >= $min_ratio * w.first_paid AND m.dst NOT IN ({nodes})") + """,
+    chains AS (""" + "\n        UNION ALL".join(f"""
+        SELECT {walk_columns("n", 0, k, MAX_WALK_HOPS)}, {walk_columns("t", 1, k, MAX_WALK_HOPS)}, {k} AS hops,
+               [{walk_columns("t", 1, k)}] AS txns
+        FROM walk{k} WHERE {k} = $min_hops""" for k in range(2, MAX_WALK_HOPS + 1)) + """
     ),
-    walks AS (
-        SELECT dst AS node, ts_s AS last_s, paid AS first_paid, 1 AS hops, [src, dst] AS path, [txn_idx] AS txns
-        FROM moves WHERE paid >= $min_amount
-        UNION ALL
-        SELECT m.dst, m.ts_s, w.first_paid, w.hops + 1, list_append(w.path, m.dst), list_append(w.txns, m.txn_idx)
-        FROM walks AS w JOIN moves AS m ON m.src = w.node
-        WHERE w.hops < $min_hops AND m.ts_s >= w.last_s AND m.ts_s <= w.last_s + $hold_hours * 3600
-          AND m.paid >= $min_ratio * w.first_paid AND NOT list_contains(w.path, m.dst)
-    ),
-    chains AS (SELECT path, txns FROM walks WHERE hops = $min_hops),
+    -- Every intermediary of a chain (account n_p, 0 < p < hops) with its payment in and out.
     links AS (
-        SELECT path[pos] AS account_key, txns[pos - 1] AS txn_in, txns[pos] AS txn_out, txns
-        FROM (SELECT path, txns, unnest(range(2, $min_hops + 1)) AS pos FROM chains)
+        SELECT CASE p.pos """ + " ".join(f"WHEN {i} THEN c.n{i}" for i in range(1, MAX_WALK_HOPS)) + """ END AS account_key,
+               CASE p.pos """ + " ".join(f"WHEN {i} THEN c.t{i}" for i in range(1, MAX_WALK_HOPS)) + """ END AS txn_in,
+               CASE p.pos """ + " ".join(f"WHEN {i} THEN c.t{i + 1}" for i in range(1, MAX_WALK_HOPS)) + """ END AS txn_out,
+               c.txns
+        FROM chains AS c
+        JOIN (""" + " UNION ALL ".join(f"SELECT {i} AS pos" for i in range(1, MAX_WALK_HOPS)) + """) AS p ON p.pos < c.hops
+    ),
+    link_txns AS (
+        SELECT account_key, txn_in AS txn_idx FROM links
+        UNION
+        SELECT account_key, txn_out AS txn_idx FROM links
+    ),
+    per_account AS (
+        SELECT l.account_key, min(p.ts) AS window_start, max(p.ts) AS window_end,
+               list(l.txn_idx ORDER BY l.txn_idx) AS evidence
+        FROM link_txns AS l JOIN postings AS p ON p.txn_idx = l.txn_idx AND p.account_key = l.account_key
+        GROUP BY l.account_key
+    ),
+    chains_per_account AS (
+        SELECT account_key, count(*) AS n_chains, list(txns ORDER BY txn_in, txns) AS chain_txns
+        FROM links GROUP BY account_key
     )
-    SELECT l.account_key, min(least(pi.ts, po.ts)) AS window_start, max(greatest(pi.ts, po.ts)) AS window_end,
-           CAST(count(*) AS DOUBLE) AS value,
-           list_sort(list_distinct(flatten(list([l.txn_in, l.txn_out])))) AS evidence,
-           list(l.txns ORDER BY l.txn_in) AS chain_txns
-    FROM links AS l
-    JOIN postings AS pi ON pi.txn_idx = l.txn_in AND pi.account_key = l.account_key
-    JOIN postings AS po ON po.txn_idx = l.txn_out AND po.account_key = l.account_key
-    GROUP BY l.account_key
+    SELECT a.account_key, a.window_start, a.window_end, CAST(c.n_chains AS DOUBLE) AS value, a.evidence,
+           c.chain_txns
+    FROM per_account AS a JOIN chains_per_account AS c ON c.account_key = a.account_key
     """
 
     @classmethod
