@@ -82,15 +82,15 @@ def _rounds() -> list[dict[str, list[tuple[Case, dict[str, Any]]]]]:
     """Case batches: round r holds, per indicator, its r-th distinct parameter set and its cases.
 
     Every indicator runs once per round with one parameter set, so the number of Spark runs is
-    the largest number of parameter sets (cases and flips) of any one indicator, not the number of cases.
+    the largest number of case parameter sets of any one indicator, not the number of cases.
+    Parameter flips are left to the DuckDB contract test: a flip changes only the values bound to
+    the same translated query, and running every flip on Spark doubled the CI time of this module.
     """
     per_indicator: dict[str, list[tuple[str, list[tuple[Case, dict[str, Any]]]]]] = {}
     for cls in registry.all():
         groups: dict[str, list[tuple[Case, dict[str, Any]]]] = {}
         for case in load_cases(cls):
-            variants = [case.params] + [{**case.params, p: v} for p, v in case.flips.items()]
-            for params in variants:
-                groups.setdefault(json.dumps(params, sort_keys=True), []).append((case, params))
+            groups.setdefault(json.dumps(case.params, sort_keys=True), []).append((case, case.params))
         per_indicator[cls.id] = list(groups.items())
     n = max(len(g) for g in per_indicator.values())
     return [{ind: groups[r][1] for ind, groups in per_indicator.items() if r < len(groups)} for r in range(n)]

@@ -19,8 +19,9 @@ from followmoney.engines.base import Plan
 from followmoney.engines.duckdb import export_parquet, write_hits
 from followmoney.workspace import Workspace
 
-SUPPORT_TABLES = ("accounts", "parties", "lists", "mcc_groups")
-"""Workspace tables an SQL indicator may join besides `postings`."""
+SUPPORT_TABLES = ("accounts", "parties", "lists", "mcc_groups", "identifier_keys", "identifier_exclusions")
+"""Workspace tables an SQL indicator may join besides `postings` (the identifier tables exist when
+an indicator over shared identifiers, NET13, is in the plan: stage `detect` builds them first)."""
 
 
 def detect_on_spark(ws: Workspace, plan: Plan, spark: Any = None, master: str | None = None,
