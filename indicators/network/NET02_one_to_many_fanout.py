@@ -1,10 +1,12 @@
 """One account paying many different accounts within a short window.
 
 ## What it flags
-Accounts that send account-to-account debits (p2p, transfer, wire, ACH) to at least
+Accounts that send account-to-account debits (p2p, transfer, wire; not ACH) to at least
 `min_recipients` distinct accounts inside any window of `window_days` days, adding up to at least
 `min_total`. Debits of overlapping qualifying windows form one episode, reported as one hit whose
-value is the number of distinct recipients in it.
+value is the number of distinct recipients in it. ACH batches are left out: a small employer's
+weekly payroll is a fan-out by shape (on flows alone it made 16 of 18 NET02 hits), and trafficking
+proceeds are dispersed by instant transfers and wires, not by payroll files.
 
 ## Why it matters
 Fan-out is the distribution side of a network: a controller paying recruiters, drivers and
@@ -51,7 +53,7 @@ class NET02(Indicator):
     WITH debits AS (
         SELECT account_key, txn_idx, ts, ts_s, -amount AS paid, counterparty_key
         FROM postings
-        WHERE amount < 0 AND counterparty_key IS NOT NULL AND channel IN ('p2p', 'transfer', 'wire', 'ach')
+        WHERE amount < 0 AND counterparty_key IS NOT NULL AND channel IN ('p2p', 'transfer', 'wire')
     )""" + counterparty_episodes("debits", "n_recipients", "$min_recipients", "$window_days * 86400") + """
     SELECT account_key, min(ts) AS window_start, max(ts) AS window_end,
            CAST(count(DISTINCT counterparty_key) AS DOUBLE) AS value,
