@@ -9,7 +9,10 @@ instance that, in 1-3 episodes at least ``episode_gap_days`` apart, makes 3-6
 cash deposits of 8,100-9,990 on distinct days of a 6-day span, each at a
 different branch of its home city, and a few days after each episode wires
 most of the money abroad (more than 48 h later, so it does not also look like
-a pass-through).
+a pass-through). With the rest it buys assets: a car at a dealer (MCC 5511) and,
+with probability ``property_prob``, pays a property deposit to a real-estate agent
+(MCC 6513), so stage `assets` shows vehicle and property end points and LUX01
+(luxury spending beyond the declared income) fires on the structurer.
 
 Look-alikes (role ``look_alike``, no alert):
 
@@ -39,6 +42,7 @@ from followmoney.simulate.scenario import (
 
 _FOREIGN = ("MX", "CO", "PA", "AE", "TR", "CN")
 _SHELLS = ("ATLAS", "PACIFIC", "NOVA", "GOLDEN GATE", "ORIENT", "SIERRA")
+_DEALERS = ("PREMIER", "SUMMIT", "LIBERTY", "CROWN", "METRO")
 
 
 class Structuring(Scenario):
@@ -46,7 +50,7 @@ class Structuring(Scenario):
 
     name = "structuring"
     typology = "laundering_of_proceeds"
-    plants = {"controller": ("CSH01",)}
+    plants = {"controller": ("CSH01", "LUX01")}
     description = ("3-6 cash deposits of 8,100-9,990 within 6 days at different branches, "
                    "repeated in 1-3 episodes, then wired abroad.")
 
@@ -69,6 +73,7 @@ class Structuring(Scenario):
                 declared_income=p["declared_income"]))
             labels.add(acct, sid, "controller", True)
             self._episodes(world, rng, txns, sid, acct, city, p, wire_out=True)
+            self._assets(world, rng, txns, sid, acct, city, p)
             spenders.append((acct, city, sid))
 
         kinds = (("a", "LA", p["lookalike_business"], "business"),
@@ -97,6 +102,25 @@ class Structuring(Scenario):
                                                float(p["everyday_daily_prob"]),
                                                float(p["everyday_max_amount"])))
         return ScenarioOutput(txns.to_table(), concat_parties(parties), labels.to_table())
+
+    @staticmethod
+    def _assets(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str, city: int,
+                p: Mapping[str, Any]) -> None:
+        """A car bought at a dealer and, sometimes, a property deposit: where structured cash ends up."""
+        lo, hi = p["purchase_day"]
+        # Short periods (tests) move the purchase into the period rather than drop it.
+        day = float(rng.uniform(min(float(lo), world.days / 2), min(float(hi), world.days - 1)))
+        loc = {"city": world.cities[city].name, "region": world.cities[city].region}
+        txns.add(scenario_id=sid, ts=world.hours_to_ts(day * 24 + rng.uniform(10, 18)),
+                 amount=float(np.round(rng.uniform(*map(float, p["car_amount"])))), channel="card",
+                 payer_account=acct, beneficiary_account=f"{acct}-CAR", mcc="5511",
+                 counterparty_name=f"{rng.choice(_DEALERS)} MOTORS", **loc)
+        if rng.random() < float(p["property_prob"]):
+            day2 = min(day + float(rng.uniform(3, 20)), world.days - 0.5)
+            txns.add(scenario_id=sid, ts=world.hours_to_ts(day2 * 24 + rng.uniform(10, 17)),
+                     amount=float(np.round(rng.uniform(*map(float, p["property_deposit"])))), channel="card",
+                     payer_account=acct, beneficiary_account=f"{acct}-RE", mcc="6513",
+                     counterparty_name=f"{rng.choice(_DEALERS)} REALTY", memo="PROPERTY DEPOSIT", **loc)
 
     @staticmethod
     def _episodes(world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, acct: str,
