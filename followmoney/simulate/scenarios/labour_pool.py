@@ -14,7 +14,9 @@ weeks each, on different days) into one pool account (role ``victim``), which is
 after every pay day by e-transfers to the controller (role ``controller``), initiated in turn from
 the controller's phone and the workers' phones. The controller wires 92-99 % of every sweep to a
 THB-risk country within 2-30 h, and collects "recruitment fees" and "debt repayments" from 3-5
-workers (role ``victim``, not expected to alert: a few fee payments are a weak flag alone).
+workers (role ``victim``, not expected to alert: a few fee payments are a weak flag alone). The
+controller also pays the monthly rent of the house the workers share (workers' housing paid by the
+employer side, recovered through the fees).
 
 Look-alikes (role ``look_alike``, must not alert):
 
@@ -84,6 +86,7 @@ class LabourPool(Scenario):
             employers = list(rng.choice(_EMPLOYERS, draw_int(rng, p["employers"]), replace=False))
             self._pool(world, rng, txns, sid, base, pool, ctrl, employers, devices)
             self._fees(world, rng, txns, sid, ctrl, workers, city)
+            self._housing(world, rng, txns, sid, base, ctrl, len(workers))
         for i in range(n_look):
             self._two_jobs(world, rng, txns, labels, parties, spenders, i)
             self._shared_phone(world, rng, txns, labels, parties, spenders, i)
@@ -132,6 +135,17 @@ class LabourPool(Scenario):
                          amount=round(swept * float(draw_uniform(rng, p["wire_fraction"])), 2), channel="wire",
                          payer_account=ctrl, beneficiary_account=f"{base}-X", payer_country="US",
                          beneficiary_country=country)
+
+    def _housing(self, world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, base: str, ctrl: str,
+                 n_workers: int) -> None:
+        """The controller rents the house the workers live in (and recovers it through their 'fees')."""
+        p = self.params
+        lo, hi = p["housing_rent"]
+        rent = round(float(rng.uniform(float(lo), float(hi))) * n_workers, 2)
+        days = np.arange(float(draw_int(rng, p["rent_day"])), world.days, 30.0)
+        txns.add(scenario_id=sid, ts=world.hours_to_ts(days * 24 + rng.uniform(8, 12, len(days))), amount=rent,
+                 channel="transfer", payer_account=ctrl, beneficiary_account=f"{base}-LANDLORD",
+                 counterparty_name="OAKWOOD PROPERTY MGMT", memo=f"RENT WORKERS HOUSE {base[-4:]}")
 
     def _fees(self, world: World, rng: np.random.Generator, txns: TxnBuilder, sid: str, ctrl: str,
               workers: list[str], city: int) -> None:
