@@ -178,3 +178,28 @@ def walk_columns(prefix: str, first: int, last: int, pad_to: int | None = None) 
     cols = [f"{prefix}{i}" for i in range(first, last + 1)]
     cols += [f"NULL AS {prefix}{i}" for i in range(last + 1, (pad_to or last) + 1)]
     return ", ".join(cols)
+
+
+def largest_credits_hits(flagged: str, value: str, limit: int = 20) -> str:
+    """SQL tail: one hit per account of CTE `flagged`, whose evidence is the account's largest credits.
+
+    For indicators about an account rather than a run of transactions (an identifier on a
+    watchlist, unusual joint holders, an identifier shared by strangers): there is no transaction
+    that "is" the red flag, so the evidence an investigator opens first is where the most money came
+    in. Append after the indicator's own CTEs (it starts with a comma). `flagged` has one row per
+    `account_key`; `value` is an aggregate over its columns, aliased `f`. Evidence is ordered by
+    time, the hit's window spans it, and `total_amount` sums it.
+    """
+    return f""",
+    top_credits AS (
+        SELECT p.account_key, p.txn_idx, p.ts, p.amount,
+               row_number() OVER (PARTITION BY p.account_key ORDER BY p.amount DESC, p.txn_idx) AS r
+        FROM postings AS p JOIN {flagged} AS f ON f.account_key = p.account_key
+        WHERE p.amount > 0
+    )
+    SELECT t.account_key, min(t.ts) AS window_start, max(t.ts) AS window_end, CAST({value} AS DOUBLE) AS value,
+           list(t.txn_idx ORDER BY t.ts, t.txn_idx) AS evidence, round(sum(t.amount), 2) AS total_amount
+    FROM top_credits AS t JOIN {flagged} AS f ON f.account_key = t.account_key
+    WHERE t.r <= {int(limit)}
+    GROUP BY t.account_key
+    """

@@ -26,6 +26,7 @@ ships: without one the indicator is skipped with that reason.
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.indicators._sql import largest_credits_hits
 from followmoney.params import Interval, Param
 
 
@@ -66,19 +67,7 @@ class EXT01(Indicator):
         FROM held AS h JOIN wanted AS w ON w.ident = h.ident
         WHERE contains(h.ident, '@') OR length(h.ident) >= $min_phone_digits
         GROUP BY h.account_key
-    ),
-    top_credits AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.amount,
-               row_number() OVER (PARTITION BY p.account_key ORDER BY p.amount DESC, p.txn_idx) AS r
-        FROM postings AS p JOIN matches AS m ON m.account_key = p.account_key
-        WHERE p.amount > 0
-    )
-    SELECT t.account_key, min(t.ts) AS window_start, max(t.ts) AS window_end, CAST(any_value(m.n_ident) AS DOUBLE) AS value,
-           list(t.txn_idx ORDER BY t.ts, t.txn_idx) AS evidence, round(sum(t.amount), 2) AS total_amount
-    FROM top_credits AS t JOIN matches AS m ON m.account_key = t.account_key
-    WHERE t.r <= 20
-    GROUP BY t.account_key
-    """
+    )""" + largest_credits_hits("matches", "max(f.n_ident)")
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -30,6 +30,7 @@ compared lower-cased; a party without a name does not count.
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.indicators._sql import largest_credits_hits
 from followmoney.indicators.network._names import surnames_cte
 from followmoney.params import Interval, Param
 
@@ -67,19 +68,7 @@ class NET12(Indicator):
           AND o.surname <> h.surname AND o.home <> h.home
         GROUP BY c.account_key
         HAVING count(DISTINCT o.party_id) >= $min_parties
-    ),
-    top_credits AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               row_number() OVER (PARTITION BY p.account_key ORDER BY p.amount DESC, p.txn_idx) AS r
-        FROM postings AS p JOIN unusual AS u ON u.account_key = p.account_key
-        WHERE p.amount > 0
-    )
-    SELECT t.account_key, min(t.ts) AS window_start, max(t.ts) AS window_end, CAST(max(u.n_parties) AS DOUBLE) AS value,
-           list(t.txn_idx ORDER BY t.ts_s, t.txn_idx) AS evidence, round(sum(t.amount), 2) AS total_amount
-    FROM top_credits AS t JOIN unusual AS u ON u.account_key = t.account_key
-    WHERE t.r <= 20
-    GROUP BY t.account_key
-    """
+    )""" + largest_credits_hits("unusual", "max(f.n_parties)")
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -34,6 +34,7 @@ A parties table with `name` (skipped without one: "unrelated" is judged by surna
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.indicators._sql import largest_credits_hits
 from followmoney.indicators.network._names import surnames_cte
 from followmoney.params import Interval, Param
 
@@ -88,19 +89,7 @@ class NET13(Indicator):
         FROM holders AS h JOIN shared AS s ON s.kind = h.kind AND s.key = h.key
         JOIN accounts AS c ON c.account_id = h.account_id
         GROUP BY c.account_key
-    ),
-    top_credits AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               row_number() OVER (PARTITION BY p.account_key ORDER BY p.amount DESC, p.txn_idx) AS r
-        FROM postings AS p JOIN flagged AS f ON f.account_key = p.account_key
-        WHERE p.amount > 0
-    )
-    SELECT t.account_key, min(t.ts) AS window_start, max(t.ts) AS window_end, CAST(max(f.n_surnames) AS DOUBLE) AS value,
-           list(t.txn_idx ORDER BY t.ts_s, t.txn_idx) AS evidence, round(sum(t.amount), 2) AS total_amount
-    FROM top_credits AS t JOIN flagged AS f ON f.account_key = t.account_key
-    WHERE t.r <= 20
-    GROUP BY t.account_key
-    """
+    )""" + largest_credits_hits("flagged", "max(f.n_surnames)")
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:
