@@ -13,7 +13,10 @@ Both implementations produce the same hit shape (see `followmoney.schema.HITS`):
   (account_key, ts_s, txn_idx), where `offsets[a]:offsets[a+1]` are the rows of the bucket's
   a-th account, and returns `(start_row, end_row, value, ev_ptr, ev_rows)`: per hit the first and
   last row of its window and its measure, and the evidence rows of hit h in
-  `ev_rows[ev_ptr[h]:ev_ptr[h+1]]`.
+  `ev_rows[ev_ptr[h]:ev_ptr[h+1]]`. A kernel with `kernel_details` returns a sixth array, one row
+  of detail values per hit, which becomes `details` like an SQL indicator's extra columns.
+  Inputs are postings columns, per-posting `kernel_expressions`, or account-level inputs
+  (`followmoney.kernels.inputs.ACCOUNT_INPUTS`), all computed in the one shared pass.
 
 The engine turns either into hits and applies `severity` to get the score, so scoring, clusters,
 cases and reports never special-case an indicator.
@@ -105,7 +108,13 @@ class Indicator:
         params: declared parameters.
         sql: DuckDB SQL over `postings`, or None.
         kernel: numba-jitted function, or None.
-        kernel_inputs: posting columns passed to the kernel, with the dtype it expects.
+        kernel_inputs: inputs passed to the kernel in argument order, with the dtype it expects:
+            postings columns, names of `kernel_expressions`, or account-level inputs
+            (`followmoney.kernels.inputs.ACCOUNT_INPUTS`).
+        kernel_expressions: per-posting inputs as SQL expressions over postings columns (no
+            parameters, joins or subqueries; portable to Spark; never NULL), computed in the pass.
+        kernel_details: extra hit columns the kernel returns, name -> "float64", "int64" or "bool";
+            they become the hit's `details` JSON, in this order.
         role_hint: role the indicator suggests for the account it flags, or None.
         decisive: whether a hit alerts on its own, whatever the combined score.
         score_doc: what the score means, for the docs.
@@ -125,6 +134,8 @@ class Indicator:
     sql: ClassVar[str | None] = None
     kernel: ClassVar[Callable[..., Any] | None] = None
     kernel_inputs: ClassVar[dict[str, str]] = {}
+    kernel_expressions: ClassVar[dict[str, str]] = {}
+    kernel_details: ClassVar[dict[str, str]] = {}
     role_hint: ClassVar[str | None] = None
     decisive: ClassVar[bool] = False
     score_doc: ClassVar[str] = ""
@@ -226,8 +237,18 @@ def _check_definition(cls: type[Indicator]) -> None:
             need(args[1 : 1 + len(inputs)] == inputs,
                  f"kernel arguments after offsets must be the kernel_inputs {inputs}, got {args[1:1 + len(inputs)]}")
             need(args[1 + len(inputs):] == names, f"kernel arguments after the inputs must be the params {names}")
-        allowed = set(cls.requires) | DERIVED_COLUMNS
-        need(set(cls.kernel_inputs) <= allowed, f"kernel_inputs {sorted(set(cls.kernel_inputs) - allowed)} not in requires")
+        from followmoney.kernels.inputs import ACCOUNT_INPUTS
+
+        allowed = set(cls.requires) | DERIVED_COLUMNS | set(cls.kernel_expressions) | set(ACCOUNT_INPUTS)
+        need(set(cls.kernel_inputs) <= allowed, f"kernel_inputs {sorted(set(cls.kernel_inputs) - allowed)} not in requires, "
+             "kernel_expressions or the account-level inputs")
+        need(set(cls.kernel_expressions) <= set(cls.kernel_inputs),
+             f"kernel_expressions {sorted(set(cls.kernel_expressions) - set(cls.kernel_inputs))} are not kernel_inputs")
+        for name, expr in cls.kernel_expressions.items():
+            problems.extend(f"kernel_expressions[{name!r}]: {p}" for p in _check_sql(
+                f"SELECT {expr} FROM postings", set(), set(cls.requires) | set(cls.requires_parties)))
+        bad = {k: v for k, v in cls.kernel_details.items() if v not in ("float64", "int64", "bool")}
+        need(not bad, f"kernel_details dtypes must be float64, int64 or bool: {bad}")
     if cls.reason:
         try:
             cls.reason.format(value=1.0, **{p.name: p.default for p in cls.params})

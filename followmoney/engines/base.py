@@ -57,7 +57,7 @@ class Engine(ABC):
             progress: called with the number of postings done, when the engine can tell.
 
         Returns:
-            `RAW_HIT_SCHEMA` tables by indicator id.
+            `KERNEL_HIT_SCHEMA` tables (raw hit columns and `details`) by indicator id.
         """
 
     def raw_hits(self, plan: Plan, progress: Callable[[int], None] | None = None,
@@ -81,8 +81,7 @@ class Engine(ABC):
         for cls, params in plan:
             t0 = time.perf_counter()
             if cls.kernel is not None:
-                hits = kernel_hits[cls.id]
-                table = hits.append_column("details", pa.array(["{}"] * hits.num_rows, pa.string()))
+                table = kernel_hits[cls.id]
             else:
                 table = self.run_sql_indicator(cls, params)
                 if timings is not None:

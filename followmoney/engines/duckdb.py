@@ -20,10 +20,18 @@ import pyarrow as pa
 from followmoney.engines.base import Engine, Plan
 from followmoney.errors import EngineError
 from followmoney.indicator import Indicator
-from followmoney.kernels.adapter import BASE_COLUMNS, RAW_HIT_SCHEMA, run_kernels, split_at_accounts
+from followmoney.kernels.adapter import (
+    KERNEL_HIT_SCHEMA,
+    RAW_HIT_SCHEMA,
+    postings_query,
+    run_kernels,
+    split_at_accounts,
+)
+from followmoney.kernels.inputs import ACCOUNT_INPUTS, account_inputs_of, dense_account_array
 from followmoney.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
 
 __all__ = ["DuckDBEngine", "Plan", "write_hits"]
 
@@ -84,10 +92,8 @@ class DuckDBEngine(Engine):
             return self._kernel_pass(plan, progress, sort=True)
 
     def _kernel_pass(self, plan: Plan, progress: Callable[[int], None] | None, sort: bool) -> dict[str, pa.Table]:
-        columns = [*BASE_COLUMNS, "ts_s"]
-        for cls, _ in plan:
-            columns += [c for c in cls.kernel_inputs if c not in columns]
-        query = f"SELECT {', '.join(columns)} FROM postings" + (" ORDER BY account_key, ts_s, txn_idx" if sort else "")
+        query = postings_query(plan) + (" ORDER BY account_key, ts_s, txn_idx" if sort else "")
+        per_account = self._account_inputs(plan)
         parts: dict[str, list[pa.Table]] = {cls.id: [] for cls, _ in plan}
         last: tuple[int, int, int] | None = None
         # A relation's reader streams; a cursor keeps the main connection free while it is read.
@@ -97,6 +103,9 @@ class DuckDBEngine(Engine):
                 for bucket in split_at_accounts(reader):
                     if not sort:
                         last = _check_order(bucket, last)
+                    keys = bucket.column("account_key").to_numpy()
+                    for name, values in per_account.items():
+                        bucket = bucket.append_column(name, pa.array(values[keys]))
                     try:
                         for ind_id, hits in run_kernels(bucket, plan).items():
                             parts[ind_id].append(hits)
@@ -106,7 +115,23 @@ class DuckDBEngine(Engine):
                         progress(bucket.num_rows)
         finally:
             cursor.close()
-        return {k: pa.concat_tables(v) if v else RAW_HIT_SCHEMA.empty_table() for k, v in parts.items()}
+        return {k: pa.concat_tables(v) if v else KERNEL_HIT_SCHEMA.empty_table() for k, v in parts.items()}
+
+    def _account_inputs(self, plan: Plan) -> dict[str, np.ndarray]:
+        """Account-level kernel inputs as dense arrays indexed by account_key, gathered per bucket."""
+        names = account_inputs_of(plan)
+        if not names:
+            return {}
+        n_accounts = self.ws.count("accounts")
+        out = {}
+        for name in names:
+            spec = ACCOUNT_INPUTS[name]
+            if all(self.ws.has(t) for t in spec.needs):
+                table = self.ws.arrow(spec.sql)
+            else:
+                table = pa.table({"account_key": pa.array([], pa.int32()), "value": pa.array([], pa.float64())})
+            out[name] = dense_account_array(table, name, n_accounts)
+        return out
 
     def detect(self, plan: Plan, progress: Callable[[int], None] | None = None,
                timings: dict[str, float] | None = None) -> int:

@@ -29,7 +29,8 @@ from followmoney.engines.base import Engine, Plan
 from followmoney.engines.dialects import split_portable, to_spark
 from followmoney.errors import EngineError, FollowMoneyError
 from followmoney.indicator import Indicator
-from followmoney.kernels.adapter import BASE_COLUMNS, RAW_HIT_SCHEMA, run_kernels
+from followmoney.kernels.adapter import KERNEL_HIT_SCHEMA, RAW_HIT_SCHEMA, postings_query, run_kernels
+from followmoney.kernels.inputs import ACCOUNT_INPUTS, SQL_TYPES, account_inputs_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is optional
     from pyspark.sql import DataFrame, SparkSession
@@ -39,13 +40,13 @@ log = logging.getLogger(__name__)
 SQL_HIT_SCHEMA = RAW_HIT_SCHEMA.append(pa.field("details", pa.string()))
 """What `run_sql_indicator` returns, on both engines."""
 
-KERNEL_OUTPUT_SCHEMA = pa.schema([pa.field("indicator_id", pa.string()), *RAW_HIT_SCHEMA])
+KERNEL_OUTPUT_SCHEMA = pa.schema([pa.field("indicator_id", pa.string()), *KERNEL_HIT_SCHEMA])
 """What one bucket's task returns: raw kernel hits tagged with their indicator."""
 
 # The Spark type of each column above. applyInArrow checks returned Arrow types exactly, so
 # timestamps are TIMESTAMP_NTZ (Arrow timestamp[us] without zone) and keys INT (int32).
 _KERNEL_OUTPUT_DDL = ("indicator_id string, account_key int, window_start timestamp_ntz, "
-                      "window_end timestamp_ntz, value double, evidence array<bigint>")
+                      "window_end timestamp_ntz, value double, evidence array<bigint>, details string")
 
 DEFAULT_BUCKET_ROWS = 1 << 21
 """Postings per kernel bucket on Spark: one bucket is loaded whole into an executor's memory."""
@@ -104,6 +105,19 @@ def spark_session(master: str | None = None, app_name: str = "followmoney",
     return builder.getOrCreate()
 
 
+def _kernel_input_query(plan: Plan) -> str:
+    """DuckDB-dialect SQL (transpiled before it runs) of every kernel input: the shared postings
+    projection, and account-level inputs joined by account (on Spark a join before the shuffle;
+    the DuckDB engine gathers them instead, to keep its stored order)."""
+    names = account_inputs_of(plan)
+    if not names:
+        return postings_query(plan)
+    outer = ", ".join(f"CAST(a{i}.value AS {SQL_TYPES[ACCOUNT_INPUTS[n].dtype]}) AS {n}" for i, n in enumerate(names))
+    joins = " ".join(f"LEFT JOIN ({ACCOUNT_INPUTS[n].sql}) AS a{i} ON a{i}.account_key = q.account_key"
+                     for i, n in enumerate(names))
+    return f"SELECT q.*, {outer} FROM ({postings_query(plan)}) AS q {joins}"
+
+
 def bucket_task(plan: Plan) -> Callable[[pa.Table], pa.Table]:
     """The function applyInArrow runs on each account-hash bucket: every kernel of `plan`.
 
@@ -116,10 +130,16 @@ def bucket_task(plan: Plan) -> Callable[[pa.Table], pa.Table]:
         plan: the kernel indicators with their parameters.
     """
 
+    fills = {name: ACCOUNT_INPUTS[name].missing for name in account_inputs_of(plan)}
+
     def task(table: pa.Table) -> pa.Table:
         table = table.drop_columns(["__fm_bucket"])
         if table.num_rows == 0:
             return KERNEL_OUTPUT_SCHEMA.empty_table()
+        # Accounts the account-level query has no row for get the same value as on DuckDB.
+        for name, missing in fills.items():
+            i = table.schema.get_field_index(name)
+            table = table.set_column(i, name, pc.fill_null(table.column(name), missing))
         # The shuffle gives whole accounts in no particular order: sort here, per bucket.
         table = table.sort_by([("account_key", "ascending"), ("ts_s", "ascending"), ("txn_idx", "ascending")])
         parts = []
@@ -219,11 +239,8 @@ class SparkEngine(Engine):
 
         if not plan:
             return {}
-        columns = [*BASE_COLUMNS, "ts_s"]
-        for cls, _ in plan:
-            columns += [c for c in cls.kernel_inputs if c not in columns]
         n_buckets, rows = self._buckets()
-        df = self.postings.select(*columns).withColumn(
+        df = self.spark.sql(to_spark(_kernel_input_query(plan))).withColumn(
             "__fm_bucket", F.pmod(F.hash("account_key"), F.lit(n_buckets)))
         try:
             result = df.groupBy("__fm_bucket").applyInArrow(bucket_task(plan), _KERNEL_OUTPUT_DDL)

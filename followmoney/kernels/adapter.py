@@ -8,11 +8,19 @@ it from one ordered stream; Spark feeds it per hash bucket through `applyInArrow
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from followmoney.kernels.inputs import (
+    SQL_TYPES,
+    account_inputs_of,
+    expression_alias,
+    expressions_of,
+)
 
 RAW_HIT_SCHEMA = pa.schema([
     ("account_key", pa.int32()),
@@ -22,6 +30,9 @@ RAW_HIT_SCHEMA = pa.schema([
     ("evidence", pa.list_(pa.int64())),
 ])
 """What every kernel (and every SQL indicator, by its column names) produces before decoding."""
+
+KERNEL_HIT_SCHEMA = RAW_HIT_SCHEMA.append(pa.field("details", pa.string()))
+"""What `run_kernels` returns per indicator: raw hits and the `details` JSON of `kernel_details`."""
 
 BASE_COLUMNS = ("account_key", "ts", "txn_idx")
 
@@ -63,13 +74,63 @@ def split_at_accounts(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
         yield carry
 
 
+def kernel_columns(plan: list[tuple[Any, dict[str, Any]]]) -> list[str]:
+    """Bucket columns the kernels of `plan` read, besides the base ones: postings columns and
+    account-level inputs by name, expression inputs by their pass alias (`kernels.inputs`)."""
+    columns: list[str] = []
+    for cls, _ in plan:
+        for col in cls.kernel_inputs:
+            name = expression_alias(cls.id, col) if col in cls.kernel_expressions else col
+            if name not in columns:
+                columns.append(name)
+    return columns
+
+
+def postings_query(plan: list[tuple[Any, dict[str, Any]]]) -> str:
+    """DuckDB-dialect SELECT over `postings` of what the kernels of `plan` read, in stored order.
+
+    Base columns, stored inputs, and expression inputs cast to their dtype. Account-level inputs
+    are not in it: each engine adds them its own way (`followmoney.kernels.inputs`).
+    """
+    computed = {alias: f"CAST({expr} AS {SQL_TYPES[dtype]}) AS {alias}"
+                for alias, (expr, dtype) in expressions_of(plan).items()}
+    account = set(account_inputs_of(plan))
+    stored = [c for c in kernel_columns(plan) if c not in account and c not in (*BASE_COLUMNS, "ts_s")]
+    return f"SELECT {', '.join([*BASE_COLUMNS, 'ts_s', *(computed.get(c, c) for c in stored)])} FROM postings"
+
+
+def _details_json(cls: Any, details: np.ndarray) -> pa.Array:
+    """The `details` JSON text of each hit from a kernel's (n_hits, n_details) float array."""
+    if not cls.kernel_details:
+        return pa.array(["{}"] * len(details), pa.string())
+    kinds = list(cls.kernel_details.items())
+    rows = []
+    for row in np.asarray(details, dtype=np.float64).reshape(-1, len(kinds)):
+        item = {}
+        for (name, dtype), x in zip(kinds, row, strict=True):
+            if np.isnan(x):
+                item[name] = None
+            elif dtype == "bool":
+                item[name] = bool(x)
+            elif dtype == "int64":
+                item[name] = int(x)
+            else:
+                item[name] = float(x)
+        # Compact separators, like DuckDB's to_json of an SQL indicator's extra columns.
+        rows.append(json.dumps(item, separators=(",", ":")))
+    return pa.array(rows, pa.string())
+
+
 def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]]) -> dict[str, pa.Table]:
     """Run each kernel indicator of `plan` on one bucket; return raw hits per indicator id.
 
     Args:
         bucket: postings of whole accounts sorted by (account_key, ts_s, txn_idx), with the base
-            columns and every kernel input.
+            columns and every column `kernel_columns(plan)` names.
         plan: (indicator class, resolved params) for each kernel indicator.
+
+    Returns:
+        `KERNEL_HIT_SCHEMA` tables (raw hit columns and `details`) by indicator id.
     """
     keys = bucket.column("account_key").to_numpy()
     offsets = account_offsets(keys)
@@ -80,15 +141,19 @@ def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]]) -> dic
     for cls, params in plan:
         inputs = []
         for col, dtype in cls.kernel_inputs.items():
-            if (col, dtype) not in cache:
-                cache[(col, dtype)] = _frozen(bucket.column(col), dtype)
-            inputs.append(cache[(col, dtype)])
-        start, end, value, ev_ptr, ev_rows = cls.kernel(offsets, *inputs, *(params[p.name] for p in cls.params))
+            name = expression_alias(cls.id, col) if col in cls.kernel_expressions else col
+            if (name, dtype) not in cache:
+                cache[(name, dtype)] = _frozen(bucket.column(name), dtype)
+            inputs.append(cache[(name, dtype)])
+        result = cls.kernel(offsets, *inputs, *(params[p.name] for p in cls.params))
+        start, end, value, ev_ptr, ev_rows = result[:5]
+        details = result[5] if cls.kernel_details else np.zeros((len(start), 0))
         out[cls.id] = pa.table({
             "account_key": pa.array(keys[start], pa.int32()),
             "window_start": pa.array(ts[start], pa.timestamp("us")),
             "window_end": pa.array(ts[end], pa.timestamp("us")),
             "value": pa.array(value, pa.float64()),
             "evidence": pa.ListArray.from_arrays(pa.array(ev_ptr, pa.int32()), pa.array(txn_idx[ev_rows], pa.int64())),
-        }, schema=RAW_HIT_SCHEMA)
+            "details": _details_json(cls, details),
+        }, schema=KERNEL_HIT_SCHEMA)
     return out

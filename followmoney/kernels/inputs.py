@@ -1,0 +1,101 @@
+"""Kernel inputs that are not stored postings columns, defined once for every engine.
+
+A kernel reads numeric arrays of one bucket of postings. Three kinds of input fill them:
+
+* postings columns, read as stored;
+* per-posting expressions an indicator declares (`kernel_expressions`): SQL over postings columns,
+  evaluated by the engine in the same pass that reads postings, so a text or group test (say
+  "merchant group is rent or groceries") costs one projection, not another scan;
+* account-level inputs (`ACCOUNT_INPUTS` below): one value per account, gathered onto its postings.
+  They come from small tables (`accounts`, `parties`) and cannot be a projection of postings.
+
+Why gathered and not joined: DuckDB streams postings in their stored order and a join would not
+keep it (the pass would have to sort again, the cost the shared pass exists to avoid); Spark
+shuffles postings into buckets anyway, so there it is a join before the shuffle. Both give each
+posting the same value, so kernels see identical arrays on either engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+SQL_TYPES = {"int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT", "float32": "FLOAT",
+             "float64": "DOUBLE", "bool": "BOOLEAN"}
+"""SQL type (DuckDB dialect, transpiled for Spark) of each kernel input dtype."""
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    """One value per account, available to kernels by name.
+
+    Attributes:
+        dtype: numpy dtype the kernel receives.
+        sql: DuckDB SQL (portable to Spark) returning `account_key` and `value`, at most one row per
+            account; accounts without a row get `missing`.
+        missing: the value for accounts the query does not return.
+        needs: workspace tables the query reads; without them every account gets `missing`.
+    """
+
+    dtype: str
+    sql: str
+    missing: float
+    needs: tuple[str, ...] = ()
+
+
+ACCOUNT_INPUTS: dict[str, AccountInput] = {
+    "is_customer": AccountInput(
+        "int8", "SELECT account_key, CASE WHEN is_customer THEN 1 ELSE 0 END AS value FROM accounts", 0,
+        ("accounts",)),
+    # The largest income any party row of the account declares: the one a customer's spending is
+    # measured against (joint holders' rows included, as the SQL rules did).
+    "declared_income": AccountInput(
+        "float64",
+        """SELECT c.account_key, max(k.declared_income) AS value
+           FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
+           WHERE k.declared_income IS NOT NULL GROUP BY c.account_key""",
+        float("nan"), ("parties", "accounts")),
+    # The end of the data, the same on every row: rules that need complete periods compare to it.
+    "data_end_s": AccountInput(
+        "int64", "SELECT a.account_key, e.value FROM accounts AS a CROSS JOIN "
+                 "(SELECT max(ts_s) AS value FROM postings) AS e", 0, ("accounts",)),
+}
+"""Account-level kernel inputs by name."""
+
+
+def account_inputs_of(plan: list) -> list[str]:
+    """Names of the account-level inputs the kernels of `plan` read, in first-use order."""
+    names: list[str] = []
+    for cls, _ in plan:
+        for col in cls.kernel_inputs:
+            if col in ACCOUNT_INPUTS and col not in cls.kernel_expressions and col not in names:
+                names.append(col)
+    return names
+
+
+def expression_alias(ind_id: str, name: str) -> str:
+    """Column name an indicator's expression input gets in the pass (indicators may reuse names)."""
+    return f"__fm_{ind_id}__{name}"
+
+
+def expressions_of(plan: list) -> dict[str, tuple[str, str]]:
+    """{pass column alias: (SQL expression, dtype)} for every expression input of `plan`."""
+    out = {}
+    for cls, _ in plan:
+        for name, expr in cls.kernel_expressions.items():
+            out[expression_alias(cls.id, name)] = (expr, cls.kernel_inputs[name])
+    return out
+
+
+def dense_account_array(table: pa.Table, name: str, n_accounts: int) -> np.ndarray:
+    """A value per account key 0..n_accounts-1 from an (account_key, value) table, `missing` elsewhere."""
+    spec = ACCOUNT_INPUTS[name]
+    out = np.full(n_accounts, spec.missing, dtype=spec.dtype)
+    if table.num_rows:
+        keys = table.column("account_key").to_numpy().astype(np.int64)
+        values = table.column("value").to_numpy(zero_copy_only=False)
+        present = ~np.isnan(values.astype(np.float64)) if values.dtype.kind == "f" else np.ones(len(keys), bool)
+        out[keys[present]] = values[present].astype(spec.dtype)
+    return out

@@ -1,0 +1,124 @@
+"""Kernel inputs beyond stored postings columns, and kernel details, in the shared DuckDB pass.
+
+A throwaway kernel indicator reads an expression input, the three account-level inputs and
+returns details; its hits are compared with the same facts computed directly in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numba
+import numpy as np
+import pytest
+from conftest import world_profile
+
+from followmoney.engines.duckdb import DuckDBEngine
+from followmoney.errors import IndicatorDefinitionError
+from followmoney.indicator import Indicator
+from followmoney.params import Interval, Param
+from followmoney.pipeline.stage import Context, ScanOptions
+from followmoney.pipeline.steps import s01_scope, s02_collect
+from followmoney.progress import Progress
+from followmoney.workspace import Workspace
+
+_DOC = """Test indicator.
+
+## What it flags
+x
+## Why it matters
+x
+## Typical false positives
+x
+## Data needed
+x
+"""
+
+
+@numba.njit
+def _p2p_credit_kernel(offsets, ts_s, is_p2p_credit, declared_income, is_customer, data_end_s, min_credits):  # pragma: no cover - jitted
+    start, end, value, ev_ptr, ev_rows = [np.int64(0)][:0], [np.int64(0)][:0], [0.0][:0], [np.int64(0)], [np.int64(0)][:0]
+    details = []
+    for a in range(len(offsets) - 1):
+        rows = [np.int64(r) for r in range(offsets[a], offsets[a + 1]) if is_p2p_credit[r] == 1]
+        if len(rows) < min_credits:
+            continue
+        start.append(rows[0])
+        end.append(rows[-1])
+        value.append(float(len(rows)))
+        ev_rows.extend(rows)
+        ev_ptr.append(len(ev_rows))
+        details.append((declared_income[rows[0]], float(is_customer[rows[0]]), float(data_end_s[rows[0]])))
+    out = np.empty((len(details), 3))
+    for i, d in enumerate(details):
+        out[i, 0], out[i, 1], out[i, 2] = d
+    return (np.array(start), np.array(end), np.array(value), np.array(ev_ptr), np.array(ev_rows), out)
+
+
+def _indicator(**overrides):
+    attrs = dict(
+        __doc__=_DOC, __module__=__name__, id="CSH93", name="p2p_credits_with_account_facts", title="t", family="cash",
+        typologies=("sexual_exploitation",), sources=("F20",), requires=("ts", "amount", "channel"),
+        params=(Param("min_credits", 2, Interval(int, 1, None), "d"),), score_doc="s", reason="{value}",
+        kernel=_p2p_credit_kernel,
+        kernel_inputs={"ts_s": "int64", "is_p2p_credit": "int8", "declared_income": "float64", "is_customer": "int8",
+                       "data_end_s": "int64"},
+        # Person-to-person credits: customers and others (payees outside the bank) both receive them.
+        kernel_expressions={"is_p2p_credit": "coalesce(channel = 'p2p' AND amount > 0, false)"},
+        kernel_details={"income": "float64", "customer": "bool", "data_end_s": "int64"},
+        severity=classmethod(lambda cls, v, p: np.minimum(v / 10, 1.0)))
+    attrs.update(overrides)
+    return type("P2PCreditFacts", (Indicator,), attrs)
+
+
+@pytest.fixture(scope="module")
+def world_ws(world, tmp_path_factory):
+    ws = Workspace(":memory:")
+    options = ScanOptions(sources=[str(world.paths["transactions"])], parties=[str(world.paths["parties"])],
+                          profile=world_profile(world))
+    ctx = Context(ws=ws, options=options, out=tmp_path_factory.mktemp("inputs"), progress=Progress(False))
+    for stage in (s01_scope, s02_collect):
+        stage.STAGE.run(ctx)
+    yield ws
+    ws.close()
+
+
+def test_expression_account_inputs_and_details_match_sql(world_ws):
+    cls = _indicator()
+    params = {"min_credits": 2}
+    hits = DuckDBEngine(world_ws, bucket_rows=4096).run_kernel_indicators([(cls, params)])["CSH93"]
+    assert hits.num_rows > 50
+    expected = {r[0]: r[1:] for r in world_ws.sql(
+        """WITH cash AS (SELECT account_key, list(txn_idx ORDER BY ts_s, txn_idx) AS ev FROM postings
+                         WHERE channel = 'p2p' AND amount > 0 GROUP BY account_key HAVING count(*) >= 2),
+                inc AS (SELECT c.account_key, max(k.declared_income) AS income FROM parties AS k
+                        JOIN accounts AS c ON c.account_id = k.account_id GROUP BY 1)
+           SELECT c.account_key, c.ev, i.income, a.is_customer, (SELECT max(ts_s) FROM postings)
+           FROM cash AS c JOIN accounts AS a USING (account_key) LEFT JOIN inc AS i USING (account_key)""").fetchall()}
+    got = hits.to_pylist()
+    assert {h["account_key"] for h in got} == set(expected)
+    with_income = customers = 0
+    for h in got:
+        ev, income, customer, end = expected[h["account_key"]]
+        assert h["evidence"] == ev and h["value"] == len(ev)
+        details = json.loads(h["details"])
+        assert list(details) == ["income", "customer", "data_end_s"]
+        if income is None:
+            assert details["income"] is None
+        else:
+            assert math.isclose(details["income"], income)
+            with_income += 1
+        assert details["customer"] is bool(customer) and details["data_end_s"] == end
+        customers += bool(customer)
+    # The world has customers with and without declared income, and non-customers: all three paths ran.
+    assert 0 < with_income < len(got) and 0 < customers < len(got)
+
+
+def test_expression_inputs_are_checked_at_definition():
+    with pytest.raises(IndicatorDefinitionError, match="not in requires"):
+        _indicator(id="CSH92", kernel_expressions={"is_p2p_credit": "coalesce(memo = 'cash', false)"})
+    with pytest.raises(IndicatorDefinitionError, match="kernel_details dtypes"):
+        _indicator(id="CSH91", kernel_details={"income": "text"})
+    with pytest.raises(IndicatorDefinitionError, match="are not kernel_inputs"):
+        _indicator(id="CSH90", kernel_expressions={"is_p2p_credit": "true", "other": "true"})
