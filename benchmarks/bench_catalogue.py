@@ -95,6 +95,7 @@ def bench_size(n: int, data: Path, repeat: int) -> dict[str, float]:
     """Time the catalogue and the baselines at one size; returns the totals."""
     import followmoney
     from followmoney.engines.duckdb import DuckDBEngine
+    from followmoney.network.identifiers import link_options, prepare_identifiers
     from followmoney.workspace import Workspace
 
     folder = _world(n, data)
@@ -112,6 +113,9 @@ def bench_size(n: int, data: Path, repeat: int) -> dict[str, float]:
     try:
         engine = DuckDBEngine(ws)
         plan, skipped = runnable_plan(ws)
+        if ws.has("identifiers") and any("identifier_keys" in (c.sql or "") for c, _ in plan):
+            # As stage `detect` does before the indicators over shared identifiers (NET13) run.
+            prepare_identifiers(ws, link_options(ws.get_meta("profile", {})))
         print(f"\n== {ws.count('postings'):,} postings ({n:.0e} transactions), {os.cpu_count()} threads, "
               f"{len(plan)} indicators ({sum(c.kernel is not None for c, _ in plan)} kernels)")
         for ind, why in skipped:

@@ -23,6 +23,24 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def kernel_inputs_lines(cls: type[Indicator]) -> list[str]:
+    """Markdown lines listing a kernel's inputs (what each is) and the details it reports."""
+    from followmoney.kernels.inputs import ACCOUNT_INPUTS
+
+    lines = ["Inputs, in the kernel's argument order after `offsets`:", ""]
+    for name, dtype in cls.kernel_inputs.items():
+        if name in cls.kernel_expressions:
+            what = f"per posting: `{' '.join(cls.kernel_expressions[name].split())}`"
+        elif name in ACCOUNT_INPUTS:
+            what = "per account (`followmoney/kernels/inputs.py`)"
+        else:
+            what = "postings column"
+        lines.append(f"- `{name}` ({dtype}): {what}")
+    if cls.kernel_details:
+        lines += ["", "Details reported with each hit: " + ", ".join(f"`{k}` ({v})" for k, v in cls.kernel_details.items())]
+    return [*lines, ""]
+
+
 def indicator_page(cls: type[Indicator]) -> str:
     """The Markdown page of one indicator."""
     doc = cls.doc_sections()
@@ -49,6 +67,7 @@ def indicator_page(cls: type[Indicator]) -> str:
     if cls.sql is not None:
         lines += ["```sql", inspect.cleandoc(cls.sql), "```"]
     else:
+        lines += kernel_inputs_lines(cls)
         lines += ["```python", inspect.getsource(cls.kernel.py_func).rstrip(), "```"]
     case_path = Path(cls.case_file())
     if case_path.exists():

@@ -1,7 +1,7 @@
 """SQL building blocks shared by the text, merchant and profile indicators.
 
-Three patterns recur across the catalogue and are written once here so every indicator that uses
-them behaves the same way:
+Patterns that recur across the catalogue are written once here so every indicator that uses
+them behaves the same way; among them:
 
 * `name_matches` matches a text column against a name list **once per distinct value**, not once
   per posting: trafficking-relevant merchants are few and names repeat millions of times, so one
@@ -10,11 +10,9 @@ them behaves the same way:
   the preceding `window` seconds; anchors whose window meets a condition mark their window's events
   as evidence; evidence events closer than the window length form one episode, reported as one hit
   (as CSH01 does for cash).
-* `counterparty_episodes` does the same for dense event sets (all transfers of an account) where
-  the anchor condition is a count of distinct counterparties: window functions instead of the
-  self-join, because a hub account's transfers would make the join quadratic. The windowed
-  `count(DISTINCT ...)` runs on Spark too: `engines.dialects` renders it as the size of the frame's
-  `COLLECT_SET`.
+
+Rules over dense event sets with a distinct-counterparty condition (fan-in, fan-out, collector,
+gather-scatter) are numba kernels in the shared pass (`followmoney/kernels/flows.py`), not SQL.
 
 Everything here stays inside the portable subset of `engines/dialects.py` (no `* EXCLUDE`, no
 list functions), so the indicators built on it run on Spark unchanged.
@@ -87,45 +85,6 @@ def window_episodes(condition: str, window: str, value: str = "count(*)", extra:
     FROM numbered
     GROUP BY account_key, episode
     """
-
-
-def counterparty_episodes(rows: str, count_alias: str, minimum: str, window: str) -> str:
-    """CTEs `counted`, `evidence`, `numbered` over a CTE `rows(account_key, txn_idx, ts, ts_s, counterparty_key, ...)`.
-
-    An anchor is a row whose preceding `window` seconds hold at least `minimum` distinct
-    counterparties (`count_alias`); a row is evidence when an anchor follows it within the window,
-    found with one window pass (the nearest later anchor) instead of joining anchors to rows; evidence
-    rows closer than the window form one `episode`. `evidence` and `numbered` keep that nearest
-    anchor as a column `next_anchor_s` (Spark 4.0 has no `* EXCLUDE`).
-
-    Args:
-        rows: name of the CTE of candidate rows, defined before.
-        count_alias: name of the distinct-counterparty count column (e.g. `n_senders`).
-        minimum: SQL for the least count that anchors (e.g. `$min_senders`).
-        window: window length in seconds, as SQL (e.g. `$window_days * 86400`).
-
-    Returns:
-        SQL text continuing a `WITH` clause (starting with `, counted AS`); the caller's final
-        `SELECT ... FROM numbered GROUP BY account_key, episode` (or further CTEs) follows.
-    """
-    return f""",
-    counted AS (
-        SELECT *, count(DISTINCT counterparty_key) OVER (PARTITION BY account_key ORDER BY ts_s
-                      RANGE BETWEEN {window} PRECEDING AND CURRENT ROW) AS {count_alias}
-        FROM {rows}
-    ),
-    evidence AS (
-        SELECT *
-        FROM (SELECT *, min(CASE WHEN {count_alias} >= {minimum} THEN ts_s END) OVER (PARTITION BY account_key ORDER BY ts_s
-                            RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_anchor_s
-              FROM counted)
-        WHERE next_anchor_s - ts_s <= {window}
-    ),
-    numbered AS (
-        SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > {window} THEN 1 ELSE 0 END)
-                  OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
-        FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
-    )"""
 
 
 MAX_WALK_HOPS = 6

@@ -2,9 +2,10 @@
 
 ## What it flags
 Accounts that send account-to-account debits (p2p, transfer, wire; not ACH) to at least
-`min_recipients` distinct accounts inside any window of `window_days` days, adding up to at least
-`min_total`. Debits of overlapping qualifying windows form one episode, reported as one hit whose
-value is the number of distinct recipients in it. ACH batches are left out: a small employer's
+`min_recipients` distinct accounts inside any window of `window_days` days. The debits of
+qualifying windows form episodes, split where more than `window_days` days pass between two of
+them; an episode adding up to at least `min_total` is one hit whose value is the number of
+distinct recipients in it. ACH batches are left out: a small employer's
 weekly payroll is a fan-out by shape (on flows alone it made 16 of 18 NET02 hits), and trafficking
 proceeds are dispersed by instant transfers and wires, not by payroll files.
 
@@ -23,11 +24,36 @@ the recipients are employees.
 Only the accounts, `ts`, `amount` and `channel`: no parties table is needed.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import counterparty_episodes
+from followmoney.kernels.flows import counterparty_keys, fan_episodes
 from followmoney.params import Interval, Param
+from followmoney.schema import CHANNELS
+
+# Channels of account-to-account payments that count as paying a recipient (ACH batches excluded).
+P2P, TRANSFER, WIRE = CHANNELS.index("p2p"), CHANNELS.index("transfer"), CHANNELS.index("wire")
+
+
+@numba.njit(cache=True, nogil=True)
+def one_to_many_fanout_kernel(offsets, ts_s, ts, amount, channel_code, counterparty_key, min_recipients, window_days,
+                              min_total):  # pragma: no cover - jitted; tested through the naive reference
+    """Fan-out episodes per account (kernel hit contract with details `total_amount`).
+
+    Candidates are debits by p2p, transfer or wire with a counterparty account; an episode is a
+    hit when it pays out at least `min_total` (see `followmoney.kernels.flows.fan_episodes`).
+    """
+    key, n_keys = counterparty_keys(counterparty_key)
+    n = len(ts_s)
+    candidate = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = channel_code[i]
+        candidate[i] = amount[i] < 0 and key[i] >= 0 and (c == P2P or c == TRANSFER or c == WIRE)
+    start, end, value, ev_ptr, ev_rows, details = fan_episodes(
+        offsets, ts_s, ts, amount, key, n_keys, candidate, np.int64(window_days) * 86400, min_recipients, min_total)
+    # fan_episodes also counts the debits; NET02 reports the total only, as its SQL did.
+    return start, end, value, ev_ptr, ev_rows, np.ascontiguousarray(details[:, :1])
 
 
 class NET02(Indicator):
@@ -49,19 +75,13 @@ class NET02(Indicator):
     score_doc = ("0.3 at `min_recipients` distinct recipients, +0.02 per extra recipient, capped at 0.45: never "
                  "alerts on its own.")
     reason = "{value:.0f} distinct recipients within {window_days} days, {min_total:,.0f}+ in total"
-    sql = """
-    WITH debits AS (
-        SELECT account_key, txn_idx, ts, ts_s, -amount AS paid, counterparty_key
-        FROM postings
-        WHERE amount < 0 AND counterparty_key IS NOT NULL AND channel IN ('p2p', 'transfer', 'wire')
-    )""" + counterparty_episodes("debits", "n_recipients", "$min_recipients", "$window_days * 86400") + """
-    SELECT account_key, min(ts) AS window_start, max(ts) AS window_end,
-           CAST(count(DISTINCT counterparty_key) AS DOUBLE) AS value,
-           list(txn_idx ORDER BY ts_s, txn_idx) AS evidence, round(sum(paid), 2) AS total_amount
-    FROM numbered
-    GROUP BY account_key, episode
-    HAVING sum(paid) >= $min_total
-    """
+    kernel = one_to_many_fanout_kernel
+    # `ts` (microseconds) gives each hit's window the earliest and latest instant of its evidence;
+    # the counterparty key as float64 reads NULL (cash) as NaN, the coding PAY01 reads it in too,
+    # so the shared pass converts the column once for all of them.
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "channel_code": "int8",
+                     "counterparty_key": "float64"}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 ## What it flags
 Episodes in which an account receives account-to-account credits from at least `min_senders`
-distinct senders within `window_days` days (overlapping windows form one episode) and, between
+distinct senders within `window_days` days (the credits of qualifying windows form one episode
+until more than `window_days` days pass between two of them) and, between
 the first credit and `forward_hours` after the last, pays at least `min_ratio` of what came in to
 its `max_recipients` largest account-to-account recipients. The value is the forwarded share.
 
@@ -21,11 +22,137 @@ Check whether the recipients are the holder's own accounts.
 Only the accounts, `ts`, `amount` and `channel`: no parties table is needed.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import counterparty_episodes
+from followmoney.kernels.flows import (
+    anchored_episodes,
+    counterparty_keys,
+    distinct_anchors,
+    earliest_latest,
+    empty_rows,
+    empty_values,
+    pack_hits,
+    round2,
+)
 from followmoney.params import Interval, Param
+from followmoney.schema import CHANNELS
+
+# Channels of account-to-account payments, both for collecting and for forwarding.
+P2P, TRANSFER, WIRE, ACH = (CHANNELS.index(c) for c in ("p2p", "transfer", "wire", "ach"))
+
+
+@numba.njit(cache=True, nogil=True)
+def collector_forwarder_kernel(offsets, ts_s, ts, txn_idx, amount, channel_code, counterparty_key, min_senders,
+                               window_days, min_ratio, max_recipients,
+                               forward_hours):  # pragma: no cover - jitted; tested through the naive reference
+    """Collect-and-forward episodes per account (kernel hit contract with details `inflow`, `forwarded`,
+    `n_recipients`).
+
+    Credits by p2p, transfer, wire or ACH from a sender account form episodes anchored by
+    `min_senders` distinct senders (`followmoney.kernels.flows`). The account-to-account debits from
+    the episode's first credit second to `forward_hours` after its last are summed per recipient
+    and rounded to cents; the `max_recipients` largest (ties: lower counterparty key first) make
+    the forwarded amount. Sums are rounded to cents as the SQL rule did, so the share is the same
+    whatever order the rows were added in.
+    """
+    window_s = np.int64(window_days) * 86400
+    forward_s = np.int64(forward_hours) * 3600
+    key, n_keys = counterparty_keys(counterparty_key)
+    n_rows = len(ts_s)
+    credit = np.zeros(n_rows, dtype=np.bool_)
+    debit = np.zeros(n_rows, dtype=np.bool_)
+    for i in range(n_rows):
+        c = channel_code[i]
+        if key[i] >= 0 and (c == P2P or c == TRANSFER or c == WIRE or c == ACH):
+            credit[i] = amount[i] > 0
+            debit[i] = amount[i] < 0
+    cnt = np.zeros(n_keys, dtype=np.int32)
+    seen = np.full(n_keys, -1, dtype=np.int64)
+    top_mark = np.full(n_keys, -1, dtype=np.int64)
+    paid = np.zeros(n_keys, dtype=np.float64)
+    stamp = np.int64(0)
+    start_row = empty_rows()
+    end_row = empty_rows()
+    value = empty_values()
+    ev_ptr = [np.int64(0)]
+    ev_rows = empty_rows()
+    details = empty_values()
+    for a in range(len(offsets) - 1):
+        lo, hi = offsets[a], offsets[a + 1]
+        rows = np.flatnonzero(credit[lo:hi]) + lo
+        if len(rows) == 0 or len(rows) < min_senders:
+            continue
+        anchor = distinct_anchors(rows, ts_s, key, cnt, window_s, min_senders)
+        ev, ep_ptr = anchored_episodes(rows, ts_s, anchor, window_s)
+        if len(ep_ptr) < 2:
+            continue
+        out_rows = np.flatnonzero(debit[lo:hi]) + lo
+        out_ts = ts_s[out_rows]
+        for e in range(len(ep_ptr) - 1):
+            in_rows = rows[ev[ep_ptr[e]:ep_ptr[e + 1]]]
+            s0 = ts_s[in_rows[0]]
+            s1 = ts_s[in_rows[-1]]
+            i0 = np.searchsorted(out_ts, s0, side="left")
+            i1 = np.searchsorted(out_ts, s1 + forward_s, side="right")
+            if i0 == i1:
+                continue  # nothing paid on: no recipients, no hit
+            total_in = 0.0
+            for r in in_rows:
+                total_in += amount[r]
+            inflow = round2(total_in)
+            # Paid per recipient, over the keys this episode touches (stamped, never cleared).
+            stamp += 1
+            touched = empty_rows()
+            for i in range(i0, i1):
+                r = out_rows[i]
+                k = key[r]
+                if seen[k] != stamp:
+                    seen[k] = stamp
+                    paid[k] = 0.0
+                    touched.append(k)
+                paid[k] -= amount[r]
+            keys = np.sort(np.array(touched, dtype=np.int64))
+            rounded = np.empty(len(keys), dtype=np.float64)
+            for j in range(len(keys)):
+                rounded[j] = -round2(paid[keys[j]])
+            # Largest first; the stable sort keeps ascending keys among equal amounts.
+            order = np.argsort(rounded, kind="mergesort")
+            n_top = min(max_recipients, len(keys))
+            total_out = 0.0
+            for j in range(n_top):
+                total_out -= rounded[order[j]]
+                top_mark[keys[order[j]]] = stamp
+            forwarded = round2(total_out)
+            if not forwarded >= min_ratio * inflow:
+                continue
+            hit_rows = empty_rows()
+            for r in in_rows:
+                hit_rows.append(r)
+            last = np.int64(-1)
+            for i in range(i0, i1):
+                r = out_rows[i]
+                if top_mark[key[r]] == stamp:
+                    hit_rows.append(r)
+                    if last < 0 or ts[r] > ts[last]:
+                        last = r
+            first, _ = earliest_latest(in_rows, ts)
+            start_row.append(first)
+            end_row.append(last)
+            if inflow != 0:
+                value.append(forwarded / inflow)
+            else:  # unreachable with cent amounts; DuckDB's double division gives inf (or NaN for 0/0)
+                value.append(np.inf if forwarded > 0 else np.nan)
+            # Evidence in txn_idx order (credits and payments interleaved), as the SQL listed it.
+            hit = np.array(hit_rows, dtype=np.int64)
+            for j in np.argsort(txn_idx[hit], kind="mergesort"):
+                ev_rows.append(hit[j])
+            ev_ptr.append(np.int64(len(ev_rows)))
+            details.append(inflow)
+            details.append(forwarded)
+            details.append(np.float64(n_top))
+    return pack_hits(start_row, end_row, value, ev_ptr, ev_rows, details, 3)
 
 
 class NET03(Indicator):
@@ -48,59 +175,13 @@ class NET03(Indicator):
     score_doc = "0.6 at `min_ratio` forwarded, rising linearly to 1 when everything is forwarded."
     reason = ("{value:.0%} of credits from {min_senders}+ senders in {window_days} days forwarded to at most "
               "{max_recipients} accounts")
-    sql = """
-    -- Sums are rounded to cents: a sum of doubles depends on the order rows arrive in, which differs
-    -- between threads and engines, in the last bits; the forwarded share must be the same every run.
-    WITH credits AS (
-        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_key
-        FROM postings
-        WHERE amount > 0 AND counterparty_key IS NOT NULL AND channel IN ('p2p', 'transfer', 'wire', 'ach')
-    )""" + counterparty_episodes("credits", "n_senders", "$min_senders", "$window_days * 86400") + """,
-    episodes AS (
-        SELECT account_key, episode, min(ts_s) AS s0, max(ts_s) AS s1, min(ts) AS t0,
-               round(sum(amount), 2) AS inflow
-        FROM numbered GROUP BY account_key, episode
-    ),
-    forward_rows AS (
-        SELECT e.account_key, e.episode, p.counterparty_key, -p.amount AS paid, p.txn_idx, p.ts
-        FROM episodes AS e
-        JOIN postings AS p
-          ON p.account_key = e.account_key AND p.amount < 0 AND p.counterparty_key IS NOT NULL
-         AND p.channel IN ('p2p', 'transfer', 'wire', 'ach')
-         AND p.ts_s BETWEEN e.s0 AND e.s1 + $forward_hours * 3600
-    ),
-    forwards AS (
-        SELECT account_key, episode, counterparty_key, round(sum(paid), 2) AS paid, max(ts) AS last_ts,
-               row_number() OVER (PARTITION BY account_key, episode
-                                  ORDER BY round(sum(paid), 2) DESC, counterparty_key) AS r
-        FROM forward_rows
-        GROUP BY account_key, episode, counterparty_key
-    ),
-    top AS (
-        SELECT account_key, episode, round(sum(paid), 2) AS forwarded, max(last_ts) AS last_ts, count(*) AS n_recipients
-        FROM forwards WHERE r <= $max_recipients
-        GROUP BY account_key, episode
-    ),
-    found AS (
-        SELECT e.account_key, e.episode, e.t0, e.inflow, t.forwarded, t.last_ts, t.n_recipients
-        FROM episodes AS e JOIN top AS t ON t.account_key = e.account_key AND t.episode = e.episode
-        WHERE t.forwarded >= $min_ratio * e.inflow
-    ),
-    -- Evidence: the episode's credits and the payments to its top recipients, in txn_idx order.
-    evidence_txns AS (
-        SELECT account_key, episode, txn_idx FROM numbered
-        UNION ALL
-        SELECT f.account_key, f.episode, f.txn_idx
-        FROM forward_rows AS f
-        JOIN forwards AS w ON w.account_key = f.account_key AND w.episode = f.episode
-         AND w.counterparty_key = f.counterparty_key AND w.r <= $max_recipients
-    )
-    SELECT h.account_key, h.t0 AS window_start, h.last_ts AS window_end,
-           h.forwarded / h.inflow AS value, list(v.txn_idx ORDER BY v.txn_idx) AS evidence, h.inflow,
-           h.forwarded, h.n_recipients
-    FROM found AS h JOIN evidence_txns AS v ON v.account_key = h.account_key AND v.episode = h.episode
-    GROUP BY h.account_key, h.episode, h.t0, h.last_ts, h.inflow, h.forwarded, h.n_recipients
-    """
+    kernel = collector_forwarder_kernel
+    # `ts` (microseconds) gives the hit's window its first credit and last forwarding payment;
+    # `txn_idx` orders the evidence; the counterparty key as float64 reads NULL (cash) as NaN,
+    # shared with the other kernels.
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "txn_idx": "int64", "amount": "float64",
+                     "channel_code": "int8", "counterparty_key": "float64"}
+    kernel_details = {"inflow": "float64", "forwarded": "float64", "n_recipients": "int64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:
