@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from followmoney import registry
@@ -69,3 +70,22 @@ def test_order_check_catches_an_account_that_comes_back():
     last = engine_module._check_order(first, None)
     with pytest.raises(engine_module._OutOfOrder):
         engine_module._check_order(again, last)
+
+
+def test_prefetch_keeps_order_passes_errors_and_stops_its_thread():
+    import threading
+
+    batches = [pa.record_batch({"x": [i]}) for i in range(7)]
+    assert [b.column(0)[0].as_py() for b in engine_module.prefetched(iter(batches))] == list(range(7))
+
+    def failing():
+        yield batches[0]
+        raise ValueError("reader broke")
+
+    with pytest.raises(ValueError, match="reader broke"):
+        list(engine_module.prefetched(failing()))
+    # A consumer that stops early (a kernel failed) must not leave the pump blocked on a full queue.
+    gen = engine_module.prefetched(iter(batches * 10), depth=1)
+    next(gen)
+    gen.close()
+    assert not any(t.name == "followmoney-prefetch" for t in threading.enumerate())

@@ -9,9 +9,12 @@ only sorts (`ORDER BY`, spilled by DuckDB when needed) if the check fails.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -99,8 +102,10 @@ class DuckDBEngine(Engine):
         # A relation's reader streams; a cursor keeps the main connection free while it is read.
         cursor = self.ws.con.cursor()
         try:
-            with cursor.sql(query).to_arrow_reader(batch_size=self.bucket_rows) as reader:
-                for bucket in split_at_accounts(reader):
+            with (cursor.sql(query).to_arrow_reader(batch_size=self.bucket_rows) as reader,
+                  contextlib.closing(prefetched(reader)) as batches):
+                # `closing` stops the prefetching thread before the reader it reads from is closed.
+                for bucket in split_at_accounts(batches):
                     if not sort:
                         last = _check_order(bucket, last)
                     keys = bucket.column("account_key").to_numpy()
@@ -137,6 +142,51 @@ class DuckDBEngine(Engine):
                timings: dict[str, float] | None = None) -> int:
         """Run every indicator of `plan` and write the decoded `hits` table; returns its row count."""
         return write_hits(self.ws, self.raw_hits(plan, progress, timings))
+
+
+def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Yield `batches` while a background thread already fetches the next ones.
+
+    DuckDB computes a batch (reading and projecting postings on its own threads) while the caller
+    runs the kernels on the previous one: both release the GIL (kernels are `nogil` numba), so on
+    two cores reading and computing overlap instead of taking turns. At most `depth` batches wait.
+    """
+    done = object()
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pump() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(err)
+        put(done)
+
+    worker = threading.Thread(target=pump, name="followmoney-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # The consumer stopped (finished, or a kernel failed): release the pump before the reader closes.
+        stop.set()
+        worker.join()
 
 
 class _OutOfOrder(Exception):
