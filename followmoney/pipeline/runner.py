@@ -134,6 +134,11 @@ def run_pipeline(options: ScanOptions, out: str | Path, workspace: str | Path | 
         manifest = build_manifest(ctx, [records[s] for s in stage_names() if s in records], started)
         write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str))
     finally:
+        if ctx.spark_plane is not None:
+            # Imported here: only a Spark run has a plane, and a DuckDB run must not import pyspark.
+            from followmoney.engines.handoff import close_plane
+
+            close_plane(ctx)
         ws.close()
     if work != final:
         os.replace(work, final)

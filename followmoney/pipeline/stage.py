@@ -104,6 +104,8 @@ class Context:
         log: the pipeline logger; never logs identifiers or amounts of individual customers.
         notes: stage-specific facts for the manifest (e.g. skipped indicators), by stage name.
         inputs: per-file reconciliation written by `collect`.
+        spark_plane: the run's Spark data plane (`engines.spark_plane.SparkPlane`) when `collect` ran
+            on Spark: the big tables as Spark DataFrames, for `detect` and `link`; None otherwise.
     """
 
     ws: Workspace
@@ -112,6 +114,7 @@ class Context:
     progress: Progress
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("followmoney"))
     notes: dict[str, Any] = field(default_factory=dict)
+    spark_plane: Any = None
 
     @property
     def settings(self) -> dict[str, Any]:

@@ -17,6 +17,11 @@ from followmoney.profile import Profile
 
 
 def _run(ctx: Context) -> dict[str, int]:
+    if ctx.options.engine == "spark" and not ctx.options.pseudonymise:
+        # Ingest on Spark (pseudonymisation rewrites workspace tables, so it stays on DuckDB).
+        from followmoney.engines.handoff import collect_on_spark
+
+        return collect_on_spark(ctx)
     settings = ctx.settings
     profile = Profile(settings)
     sources = expand_sources(ctx.options.sources, "transactions")

@@ -3,8 +3,9 @@
 Runs every runnable indicator of the plan over the whole table: SQL indicators in DuckDB, kernel
 indicators in one shared ordered pass over postings, and records every hit with its evidence
 transactions in the one `hits` contract.
-With `engine="spark"` the same definitions run on Spark over the postings (see docs/spark.md);
-hits come back to the workspace either way.
+With `engine="spark"` the same definitions run on Spark over the postings (see docs/spark.md): the
+run's Spark plane when `collect` ran on Spark, else postings exported from the workspace; hits come
+back to the workspace either way.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def _run(ctx: Context) -> dict[str, int]:
             # Imported here: pyspark is an optional extra, and a DuckDB scan must not need it.
             from followmoney.engines.handoff import detect_on_spark
 
+            # On the plane `collect` built on Spark; without one (a DuckDB collect) postings are exported.
             n = detect_on_spark(ctx.ws, plan, ctx.options.spark, ctx.options.spark_master, advance, timings,
-                                not_portable)
+                                not_portable, plane=ctx.spark_plane)
         elif ctx.options.engine == "duckdb":
             n = DuckDBEngine(ctx.ws).detect(plan, progress=advance, timings=timings)
         else:

@@ -2,9 +2,10 @@
 
 Normalises identifiers and reports the legitimately shared or popular ones that must link nothing
 (`followmoney.network.identifiers`), aggregates transactions into the flow graph
-(`followmoney.network.flows`), and joins alerted accounts into suspect clusters through shared
-identifiers and suspicious flows, with member roles, the edges that justify each membership, and a
-ranked summary (`followmoney.network.clusters`).
+(`followmoney.network.flows`, or on Spark, `followmoney.network.spark_flows`, when `collect` ran
+there), and joins alerted accounts into suspect clusters through shared identifiers and suspicious
+flows, with member roles, the edges that justify each membership, and a ranked summary
+(`followmoney.network.clusters`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ def _run(ctx: Context) -> dict[str, int]:
     options = link_options(ctx.settings)
     # Reuses the keys when an earlier stage (e.g. an indicator over shared identifiers) built them.
     facts = prepare_identifiers(ctx.ws, options)
-    facts["flow_edges"] = build_flow_edges(ctx.ws)
+    if ctx.spark_plane is not None:
+        # Postings live on Spark: aggregate there, bring back only the edges.
+        from followmoney.network.spark_flows import build_flow_edges_on_spark
+
+        facts["flow_edges"] = build_flow_edges_on_spark(ctx.spark_plane, ctx.ws)
+    else:
+        facts["flow_edges"] = build_flow_edges(ctx.ws)
     facts.update(link_clusters(ctx.ws, options.max_accounts_per_identifier, options.min_shared_beneficiary_senders))
     ctx.notes["link"] = facts
     return {t: ctx.ws.count(t) for t in ("clusters", "cluster_edges", "cluster_summary", "identifier_keys",
