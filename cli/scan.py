@@ -50,7 +50,7 @@ parameters (the message says what to fix); 3 internal error.
 @click.option("--pseudonym-key-file", type=click.Path(exists=True, dir_okay=False),
               help="File holding the pseudonymisation key (never pass the key itself on the command line).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="Where detect runs; spark needs `pip install followmoney[spark]` and Java 17.")
+              help="Where ingest, detect and flow aggregation run; spark needs `pip install followmoney[spark]` and Java 17.")
 @click.option("--spark-master", metavar="URL", help="Spark master for --engine spark, e.g. local[4] or spark://host:7077  [default: local[*]]")
 @guarded
 def scan(source: tuple[str, ...], parties: tuple[str, ...], profile: str | None, jurisdiction: str | None,

@@ -133,8 +133,10 @@ def scan(
         pseudonymise: replace identifiers by keyed hashes at `collect`, so no raw identifier reaches the
             workspace or any output; the key comes from FOLLOWMONEY_PSEUDONYM_KEY or `pseudonym_key_file`.
         pseudonym_key_file: file holding the pseudonymisation key.
-        engine: where stage `detect` runs: "duckdb" (default) or "spark" (needs `followmoney[spark]`);
-            the other stages use the DuckDB workspace either way (docs/spark.md).
+        engine: "duckdb" (default) or "spark" (needs `followmoney[spark]`). With "spark", ingest
+            (`collect`), `detect` and `link`'s flow aggregation run on Spark; the other stages run in
+            the DuckDB workspace on reduced tables, reading case slices of txns/postings through
+            views over the run's Parquet files (docs/spark.md).
         spark: a SparkSession to run on; the active session, or a new one, when None.
         spark_master: master URL for a new session, e.g. "local[4]" or "spark://host:7077".
 

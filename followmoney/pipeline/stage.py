@@ -64,7 +64,8 @@ class ScanOptions:
         goaml_schema: XSD the goAML STR drafts are validated against; None for the bundled reference path.
         pseudonymise: replace identifiers by keyed hashes at `collect` (key from the environment or a file).
         pseudonym_key_file: file holding the pseudonymisation key, instead of FOLLOWMONEY_PSEUDONYM_KEY.
-        engine: where `detect` runs: "duckdb" (default) or "spark".
+        engine: "duckdb" (default) or "spark": where `collect`, `detect` and `link`'s flow
+            aggregation run (docs/spark.md).
         spark: a SparkSession for the Spark engine; built from `spark_master` when None.
         spark_master: Spark master URL used when no session is given (default local[*]).
     """
