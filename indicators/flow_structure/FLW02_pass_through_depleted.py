@@ -34,10 +34,210 @@ alerts on its own.
 is judged on all of the account's postings, so partial extracts understate balances.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.kernels.living import round_cents
 from followmoney.params import Interval, Param
+
+LIVING_GROUPS = ("grocery", "utilities", "property_rental")
+"""Merchant groups of `followmoney/data/mcc_groups.csv` that are the holder's own living costs."""
+
+EVIDENCE_PER_SIDE = 20
+"""Largest credits, and largest other postings, of a qualifying period given as evidence."""
+
+
+@numba.njit(cache=True, nogil=True)
+def _largest(rows, amount, txn_idx, limit):  # pragma: no cover - jitted
+    """The `limit` rows of largest absolute amount, ties by `txn_idx`, as a boolean mask over `rows`."""
+    by_txn = np.argsort(txn_idx[rows], kind="mergesort")
+    size = np.empty(len(rows), dtype=np.float64)
+    for k in range(len(rows)):
+        size[k] = -abs(amount[rows[by_txn[k]]])
+    order = by_txn[np.argsort(size, kind="mergesort")]
+    keep = np.zeros(len(rows), dtype=np.bool_)
+    for k in range(min(limit, len(rows))):
+        keep[order[k]] = True
+    return keep
+
+
+@numba.njit(cache=True, nogil=True)
+def pass_through_kernel(offsets, ts_s, amount, txn_idx, is_living_cost, data_end_s, period_days, min_inflow,
+                        min_out_ratio, max_hold_hours, max_balance_share, inflow_days, min_low_days_share,
+                        max_living_share):  # pragma: no cover - jitted; tested against the former SQL and a reference
+    """Depleted pass-through periods per account (kernel hit contract of `followmoney.indicator`, with details).
+
+    Days are UTC days of `ts_s`; periods count `period_days` from the account's first posting day
+    and are judged only when the data (up to `data_end_s`) covers them completely. Running credit and
+    debit totals are rounded to cents as the former SQL did; the opening balance is the smallest that
+    keeps the rebuilt balance from going negative. A credit's hold time runs to the first debit whose
+    running debit total reaches the opening balance plus the credits up to it, minus half of it.
+    Details: the period's credits and debits, rounded to cents.
+    """
+    period = np.int64(period_days)
+    hold_s = np.int64(max_hold_hours) * 3600
+    start_row = [np.int64(0) for _ in range(0)]
+    end_row = [np.int64(0) for _ in range(0)]
+    value = [np.float64(0) for _ in range(0)]
+    ev_ptr = [np.int64(0)]
+    ev_rows = [np.int64(0) for _ in range(0)]
+    credits_out = [np.float64(0) for _ in range(0)]
+    debits_out = [np.float64(0) for _ in range(0)]
+    for a in range(len(offsets) - 1):
+        lo, hi = offsets[a], offsets[a + 1]
+        n = hi - lo
+        if n == 0:
+            continue
+        end_day = np.int64(data_end_s[lo]) // 86400
+        first_day = np.int64(ts_s[lo]) // 86400
+        # Only periods the data covers completely are judged: none here, nothing to do.
+        if first_day + period > end_day + 1:
+            continue
+        # Periods are runs of rows (rows are in time order). First the flows of each complete period:
+        # only an account with a period whose flows pass gets the balance and hold-time work below.
+        day = np.empty(n, dtype=np.int64)
+        for k in range(n):
+            day[k] = np.int64(ts_s[lo + k]) // 86400
+        n_periods = (day[n - 1] - first_day) // period + 1
+        inflow = np.zeros(n_periods, dtype=np.float64)
+        outflow = np.zeros(n_periods, dtype=np.float64)
+        living = np.zeros(n_periods, dtype=np.float64)
+        for k in range(n):
+            p = (day[k] - first_day) // period
+            x = amount[lo + k]
+            if x > 0:
+                inflow[p] += x
+            elif x < 0:
+                outflow[p] -= x
+                if is_living_cost[lo + k] == 1:
+                    living[p] -= x
+        flows_pass = np.zeros(n_periods, dtype=np.bool_)
+        any_pass = False
+        for p in range(n_periods):
+            flows_pass[p] = (first_day + (p + 1) * period <= end_day + 1 and inflow[p] >= min_inflow
+                             and outflow[p] >= min_out_ratio * inflow[p] - 1e-6
+                             and living[p] < max_living_share * outflow[p])
+            any_pass = any_pass or flows_pass[p]
+        if not any_pass:
+            continue
+        cum_in = np.empty(n, dtype=np.float64)
+        cum_out = np.empty(n, dtype=np.float64)
+        run_in = 0.0
+        run_out = 0.0
+        opening = 0.0
+        for k in range(n):
+            j = lo + k
+            if amount[j] > 0:
+                run_in += amount[j]
+            elif amount[j] < 0:
+                run_out -= amount[j]
+            cum_in[k] = round_cents(run_in)
+            cum_out[k] = round_cents(run_out)
+            opening = max(opening, cum_out[k] - cum_in[k])
+        # Running debit totals of the debits, in posting order (non-decreasing): FIFO hold times.
+        n_debits = 0
+        for k in range(n):
+            if amount[lo + k] < 0:
+                n_debits += 1
+        debit_level = np.empty(n_debits, dtype=np.float64)
+        debit_ts = np.empty(n_debits, dtype=np.int64)
+        i = 0
+        for k in range(n):
+            if amount[lo + k] < 0:
+                debit_level[i] = cum_out[k]
+                debit_ts[i] = ts_s[lo + k]
+                i += 1
+        quick = np.zeros(n, dtype=np.bool_)
+        for k in range(n):
+            j = lo + k
+            if amount[j] > 0:
+                level = round_cents(opening + cum_in[k] - amount[j] / 2)
+                first = np.searchsorted(debit_level, level, side="left")
+                if first < n_debits and debit_ts[first] - ts_s[j] <= hold_s:
+                    quick[k] = True
+        # Days with postings: credits of the day and end-of-day balance (after the day's last posting).
+        n_days = 1
+        for k in range(1, n):
+            if day[k] != day[k - 1]:
+                n_days += 1
+        days = np.empty(n_days, dtype=np.int64)
+        day_in = np.zeros(n_days, dtype=np.float64)
+        eod = np.empty(n_days, dtype=np.float64)
+        d = -1
+        for k in range(n):
+            if k == 0 or day[k] != day[k - 1]:
+                d += 1
+                days[d] = day[k]
+            if amount[lo + k] > 0:
+                day_in[d] += amount[lo + k]
+            eod[d] = opening + cum_in[k] - cum_out[k]
+        # Each day weighs the days until the next posting day, cut at the end of its period.
+        low_w = np.zeros(n_days, dtype=np.int64)
+        all_w = np.zeros(n_days, dtype=np.int64)
+        t0 = 0
+        for d in range(n_days):
+            p = (days[d] - first_day) // period
+            nxt = days[d + 1] if d + 1 < n_days else days[d] + 100000
+            all_w[d] = min(nxt, first_day + (p + 1) * period) - days[d]
+            while days[t0] < days[d] - inflow_days + 1:
+                t0 += 1
+            trailing = 0.0
+            for t in range(t0, d + 1):
+                trailing += day_in[t]
+            if eod[d] < max_balance_share * trailing - 1e-6:
+                low_w[d] = all_w[d]
+        # Periods, in posting order: judge the complete ones whose flows pass on hold times and balances.
+        k0 = 0
+        d0 = 0
+        while k0 < n:
+            p = (day[k0] - first_day) // period
+            k1 = k0
+            while k1 < n and (day[k1] - first_day) // period == p:
+                k1 += 1
+            d1 = d0
+            while d1 < n_days and (days[d1] - first_day) // period == p:
+                d1 += 1
+            if flows_pass[p]:
+                n_credits = 0
+                n_quick = 0
+                for k in range(k0, k1):
+                    if amount[lo + k] > 0:
+                        n_credits += 1
+                        if quick[k]:
+                            n_quick += 1
+                low = 0
+                total = 0
+                for t in range(d0, d1):
+                    low += low_w[t]
+                    total += all_w[t]
+                share = low / total
+                if 2 * n_quick >= n_credits and share >= min_low_days_share - 1e-9:
+                    rows = np.arange(lo + k0, lo + k1)
+                    is_credit = amount[rows] > 0
+                    keep = np.zeros(len(rows), dtype=np.bool_)
+                    for side in (True, False):
+                        part = np.flatnonzero(is_credit == side)
+                        chosen = _largest(rows[part], amount, txn_idx, EVIDENCE_PER_SIDE)
+                        keep[part[chosen]] = True
+                    ev = rows[keep]
+                    for r in ev:
+                        ev_rows.append(r)
+                    start_row.append(ev[0])
+                    end_row.append(ev[len(ev) - 1])
+                    value.append(share)
+                    ev_ptr.append(len(ev_rows))
+                    credits_out.append(round_cents(inflow[p]))
+                    debits_out.append(round_cents(outflow[p]))
+            k0 = k1
+            d0 = d1
+    details = np.empty((len(value), 2), dtype=np.float64)
+    for h in range(len(value)):
+        details[h, 0] = credits_out[h]
+        details[h, 1] = debits_out[h]
+    return (np.array(start_row, dtype=np.int64), np.array(end_row, dtype=np.int64),
+            np.array(value, dtype=np.float64), np.array(ev_ptr, dtype=np.int64),
+            np.array(ev_rows, dtype=np.int64), details)
 
 
 class FLW02(Indicator):
@@ -68,118 +268,16 @@ class FLW02(Indicator):
                  "never alerts alone.")
     reason = ("balance near zero on {value:.0%} of days in {period_days} days, debits >= {min_out_ratio:.0%} of "
               "credits held <= {max_hold_hours} h, living costs < {max_living_share:.0%}")
-    sql = """
-    WITH firsts AS (
-        SELECT account_key, CAST(floor(min(ts_s) / 86400) AS BIGINT) AS first_day FROM postings GROUP BY account_key
-    ),
-    data_end AS (SELECT CAST(floor(max(ts_s) / 86400) AS BIGINT) AS end_day FROM postings),
-    candidates AS (
-        -- One cheap pass first: only accounts with a complete period whose flows pass (enough in, nearly all
-        -- out, almost no living costs) get the balance and hold-time work below.
-        SELECT DISTINCT account_key FROM (
-            SELECT p.account_key,
-                   CAST(floor((floor(p.ts_s / 86400) - f.first_day) / $period_days) AS BIGINT) AS period,
-                   any_value(f.first_day) AS first_day,
-                   sum(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS inflow,
-                   sum(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS outflow,
-                   sum(CASE WHEN p.amount < 0 AND (coalesce(p.merchant_group IN ('grocery', 'utilities', 'property_rental'), false)
-                                                   OR contains(' ' || lower(coalesce(p.memo, '')) || ' ', ' rent '))
-                            THEN -p.amount ELSE 0 END) AS living
-            FROM postings AS p JOIN firsts AS f ON f.account_key = p.account_key
-            GROUP BY p.account_key, period
-        ) AS q CROSS JOIN data_end AS d
-        WHERE q.first_day + (q.period + 1) * $period_days <= d.end_day + 1
-          AND q.inflow >= $min_inflow AND q.outflow >= $min_out_ratio * q.inflow - 1e-6
-          AND q.living < $max_living_share * q.outflow
-    ),
-    legs AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, CAST(floor(p.ts_s / 86400) AS BIGINT) AS day,
-               (p.amount < 0 AND (coalesce(p.merchant_group IN ('grocery', 'utilities', 'property_rental'), false)
-                                  OR contains(' ' || lower(coalesce(p.memo, '')) || ' ', ' rent '))) AS is_living,
-               round(sum(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END)
-                     OVER (PARTITION BY p.account_key ORDER BY p.ts_s, p.txn_idx ROWS UNBOUNDED PRECEDING), 2) AS cum_in,
-               round(sum(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END)
-                     OVER (PARTITION BY p.account_key ORDER BY p.ts_s, p.txn_idx ROWS UNBOUNDED PRECEDING), 2) AS cum_out
-        FROM postings AS p JOIN candidates AS c ON c.account_key = p.account_key
-    ),
-    accts AS (
-        SELECT account_key, greatest(0, max(cum_out - cum_in)) AS opening, min(day) AS first_day
-        FROM legs GROUP BY account_key
-    ),
-    levels AS (
-        SELECT l.account_key, l.txn_idx, l.ts_s, round(a.opening + l.cum_in - l.amount / 2, 2) AS level, 0 AS kind
-        FROM legs AS l JOIN accts AS a ON a.account_key = l.account_key WHERE l.amount > 0
-        UNION ALL
-        SELECT account_key, txn_idx, ts_s, cum_out, 1 FROM legs WHERE amount < 0
-    ),
-    holds AS (
-        -- First in, first out: half of a credit is gone at the first debit whose running total of
-        -- debits reaches the running total of credits before it plus half of it.
-        SELECT account_key, txn_idx, out_s - ts_s AS hold_s
-        FROM (SELECT *, min(CASE WHEN kind = 1 THEN ts_s END)
-                        OVER (PARTITION BY account_key ORDER BY level, kind, ts_s, txn_idx
-                              ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS out_s
-              FROM levels)
-        WHERE kind = 0
-    ),
-    periods AS (
-        SELECT l.account_key, l.txn_idx, l.ts, l.ts_s, l.amount, l.day, l.is_living, l.cum_in, l.cum_out,
-               a.opening, CAST(floor((l.day - a.first_day) / $period_days) AS BIGINT) AS period, a.first_day
-        FROM legs AS l JOIN accts AS a ON a.account_key = l.account_key
-    ),
-    flows AS (
-        SELECT p.account_key, p.period,
-               sum(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS inflow,
-               sum(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS outflow,
-               sum(CASE WHEN p.is_living THEN -p.amount ELSE 0 END) AS living,
-               sum(CASE WHEN p.amount > 0 THEN 1 ELSE 0 END) AS n_credits,
-               sum(CASE WHEN p.amount > 0 AND h.hold_s <= $max_hold_hours * 3600 THEN 1 ELSE 0 END) AS n_quick
-        FROM periods AS p
-        LEFT JOIN holds AS h ON h.account_key = p.account_key AND h.txn_idx = p.txn_idx
-        CROSS JOIN data_end AS d
-        GROUP BY p.account_key, p.period, p.first_day, d.end_day
-        HAVING p.first_day + (p.period + 1) * $period_days <= d.end_day + 1
-    ),
-    days AS (
-        SELECT account_key, period, day, first_day,
-               sum(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS day_in,
-               max(CASE WHEN day_rank = 1 THEN opening + cum_in - cum_out END) AS eod_balance
-        FROM (SELECT *, row_number() OVER (PARTITION BY account_key, day ORDER BY ts_s DESC, txn_idx DESC) AS day_rank
-              FROM periods)
-        GROUP BY account_key, period, day, first_day
-    ),
-    day_flags AS (
-        SELECT account_key, period,
-               least(coalesce(lead(day) OVER (PARTITION BY account_key ORDER BY day), day + 100000),
-                     first_day + (period + 1) * $period_days) - day AS weight,
-               eod_balance < $max_balance_share * sum(day_in) OVER (PARTITION BY account_key ORDER BY day
-                                                        RANGE BETWEEN $inflow_days - 1 PRECEDING AND CURRENT ROW) - 1e-6
-                   AS is_low
-        FROM days
-    ),
-    low_days AS (
-        SELECT account_key, period, sum(CASE WHEN is_low THEN weight ELSE 0 END) / sum(weight) AS low_share
-        FROM day_flags GROUP BY account_key, period
-    ),
-    qualifying AS (
-        SELECT f.account_key, f.period, d.low_share, f.inflow, f.outflow
-        FROM flows AS f JOIN low_days AS d ON d.account_key = f.account_key AND d.period = f.period
-        WHERE f.inflow >= $min_inflow AND f.outflow >= $min_out_ratio * f.inflow - 1e-6
-          AND 2 * f.n_quick >= f.n_credits AND d.low_share >= $min_low_days_share - 1e-9
-          AND f.living < $max_living_share * f.outflow
-    ),
-    ranked AS (
-        SELECT p.account_key, p.period, p.txn_idx, p.ts, p.ts_s,
-               row_number() OVER (PARTITION BY p.account_key, p.period, p.amount > 0 ORDER BY abs(p.amount) DESC, p.txn_idx) AS r
-        FROM periods AS p JOIN qualifying AS q ON q.account_key = p.account_key AND q.period = p.period
-    )
-    SELECT r.account_key, min(r.ts) AS window_start, max(r.ts) AS window_end, CAST(any_value(q.low_share) AS DOUBLE) AS value,
-           list(r.txn_idx ORDER BY r.ts_s, r.txn_idx) AS evidence, round(any_value(q.inflow), 2) AS credits,
-           round(any_value(q.outflow), 2) AS debits
-    FROM ranked AS r JOIN qualifying AS q ON q.account_key = r.account_key AND q.period = r.period
-    WHERE r.r <= 20
-    GROUP BY r.account_key, r.period
-    """
+    kernel = pass_through_kernel
+    kernel_inputs = {"ts_s": "int64", "amount": "float64", "txn_idx": "int64", "is_living_cost": "int8",
+                     "data_end_s": "int64"}
+    # Groceries, utilities and rent: by merchant group, or a memo with the word "rent". The ILIKE is a
+    # cheap first test (a memo with the word contains the letters): it spares lower-casing most memos.
+    kernel_expressions = {"is_living_cost": "coalesce(merchant_group IN ("
+                          + ", ".join(f"'{g}'" for g in LIVING_GROUPS)
+                          + "), false) OR coalesce(memo ILIKE '%rent%' AND contains(' ' || lower(memo) || ' ', ' rent '), "
+                            "false)"}
+    kernel_details = {"credits": "float64", "debits": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

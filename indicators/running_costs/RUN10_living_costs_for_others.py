@@ -31,16 +31,166 @@ it needs per-type spending norms the data does not give. Weak alone.
 `mcc` of card payments and the parties column `declared_income` (annual, reporting currency).
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.kernels.living import episode_ends, round_cents
 from followmoney.params import Interval, Param
 
 UPKEEP_GROUPS = ("lodging", "airline", "rail", "bus", "travel_agency", "rideshare", "car_rental", "pharmacy",
                  "clothing", "cosmetics", "grocery", "fast_food")
 """Merchant groups of `followmoney/data/mcc_groups.csv` that count as someone's upkeep."""
 
-_GROUPS_SQL = ", ".join(f"'{g}'" for g in UPKEEP_GROUPS)
+
+@numba.njit(cache=True, nogil=True)
+def living_costs_kernel(offsets, ts_s, local_day, amount, is_upkeep, is_customer, declared_income, window_days,
+                        baseline_days, multiple,
+                        income_share):  # pragma: no cover - jitted; tested against the former SQL and a reference
+    """Upkeep-spending episodes per account (kernel hit contract of `followmoney.indicator`, with details).
+
+    Calendar days are `local_day`. For each day with upkeep spending (a debit of an upkeep merchant
+    group), `recent` sums the upkeep of the window's days `[d - window_days + 1, d]` and `prior` that
+    of the `baseline_days` days before them; the day anchors when the baseline covers at least half
+    of `baseline_days` since the account's first posting and `recent` reaches both `multiple` times
+    the baseline scaled to the window and `income_share` of the period's declared income. Upkeep
+    debits on the days of some anchor's window are evidence, carrying the largest ratio of the
+    anchors covering them; evidence closer than `window_days` days forms one hit. Details: the hit's
+    upkeep spend rounded to cents.
+    """
+    w = np.int64(window_days)
+    b = np.int64(baseline_days)
+    gap_s = w * 86400
+    start_row = [np.int64(0) for _ in range(0)]
+    end_row = [np.int64(0) for _ in range(0)]
+    value = [np.float64(0) for _ in range(0)]
+    ev_ptr = [np.int64(0)]
+    ev_rows = [np.int64(0) for _ in range(0)]
+    spends = [np.float64(0) for _ in range(0)]
+    # Scratch arrays sized for the longest account, reused account after account.
+    longest = 0
+    for a in range(len(offsets) - 1):
+        longest = max(longest, offsets[a + 1] - offsets[a])
+    rows_buf = np.empty(longest, dtype=np.int64)
+    day_buf = np.empty(longest, dtype=np.int64)
+    days_buf = np.empty(longest, dtype=np.int64)
+    daily_buf = np.empty(longest, dtype=np.float64)
+    prefix_buf = np.empty(longest + 1, dtype=np.float64)
+    for a in range(len(offsets) - 1):
+        lo, hi = offsets[a], offsets[a + 1]
+        if hi <= lo:
+            continue
+        income = declared_income[lo]
+        # Only customers with a positive declared income are judged (NaN: none declared).
+        if is_customer[lo] != 1 or not income > 0:
+            continue
+        first_day = np.int64(local_day[lo])
+        for j in range(lo, hi):
+            first_day = min(first_day, np.int64(local_day[j]))
+        # An anchor's baseline covers half of `baseline_days`, so its window starts that many days after
+        # the first posting: no window holds more than the upkeep from then on. Accounts whose such
+        # upkeep cannot reach the income test are skipped (with a margin far above the rounding of
+        # summing in another order).
+        earliest = first_day + (b + 1) // 2
+        n_up = 0
+        total = 0.0
+        for j in range(lo, hi):
+            if amount[j] < 0 and is_upkeep[j] == 1:
+                n_up += 1
+                if local_day[j] >= earliest:
+                    total -= amount[j]
+        if n_up == 0 or total < income_share * income * w / 365.0 * (1 - 1e-9):
+            continue
+        rows = rows_buf[:n_up]
+        row_day = day_buf[:n_up]
+        k = 0
+        monotone = True
+        for j in range(lo, hi):
+            if amount[j] < 0 and is_upkeep[j] == 1:
+                rows[k] = j
+                row_day[k] = local_day[j]
+                if k and row_day[k] < row_day[k - 1]:
+                    monotone = False
+                k += 1
+        # Daily upkeep totals, summed in posting order like the SQL's GROUP BY day. Days follow posting
+        # order (local time is monotone in UTC) except around a DST change at midnight: sort then.
+        if monotone:
+            n_days = 0
+            for k in range(n_up):
+                if k == 0 or row_day[k] != row_day[k - 1]:
+                    days_buf[n_days] = row_day[k]
+                    daily_buf[n_days] = 0.0
+                    n_days += 1
+                daily_buf[n_days - 1] -= amount[rows[k]]
+            days = days_buf[:n_days]
+            daily = daily_buf[:n_days]
+        else:
+            days = np.unique(row_day)
+            daily = np.zeros(len(days), dtype=np.float64)
+            for k in range(n_up):
+                daily[np.searchsorted(days, row_day[k])] -= amount[rows[k]]
+        n_days = len(days)
+        # Range sums over days as differences of prefix sums (an empty range is exactly 0).
+        prefix = prefix_buf[:n_days + 1]
+        prefix[0] = 0.0
+        for k in range(n_days):
+            prefix[k + 1] = prefix[k] + daily[k]
+        period_income = income * w / 365.0
+        anchor_day = [np.int64(0) for _ in range(0)]
+        anchor_ratio = [np.float64(0) for _ in range(0)]
+        r0 = 0
+        p0 = 0
+        for k in range(n_days):
+            d = days[k]
+            covered = min(b, d - w + 1 - first_day)
+            if 2 * covered < b:
+                continue
+            # Days are sorted, so the window's and the baseline's first days only move forward.
+            while days[r0] < d - w + 1:
+                r0 += 1
+            while days[p0] < d - w - b + 1:
+                p0 += 1
+            recent = prefix[k + 1] - prefix[r0]
+            prior = prefix[r0] - prefix[p0]
+            if (recent >= multiple * prior * w / max(covered, 1)
+                    and recent >= income_share * income * w / 365.0):
+                anchor_day.append(d)
+                anchor_ratio.append(recent / period_income)
+        if len(anchor_day) == 0:
+            continue
+        adays = np.array(anchor_day, dtype=np.int64)
+        aratio = np.array(anchor_ratio, dtype=np.float64)
+        evidence = [np.int64(0) for _ in range(0)]
+        ratio = [np.float64(0) for _ in range(0)]
+        for k in range(n_up):
+            # Anchors whose window [a - w + 1, a] holds this day: a in [day, day + w - 1].
+            i0 = np.searchsorted(adays, row_day[k], side="left")
+            i1 = np.searchsorted(adays, row_day[k] + w - 1, side="right")
+            if i1 > i0:
+                evidence.append(rows[k])
+                ratio.append(aratio[i0:i1].max())
+        ev = np.array(evidence, dtype=np.int64)
+        ends = episode_ends(ev, ts_s, gap_s)
+        s = 0
+        for e in ends:
+            best = ratio[s]
+            total = 0.0
+            for k in range(s, e):
+                best = max(best, ratio[k])
+                total -= amount[ev[k]]
+                ev_rows.append(ev[k])
+            start_row.append(ev[s])
+            end_row.append(ev[e - 1])
+            value.append(best)
+            spends.append(round_cents(total))
+            ev_ptr.append(len(ev_rows))
+            s = e
+    details = np.empty((len(spends), 1), dtype=np.float64)
+    for h in range(len(spends)):
+        details[h, 0] = spends[h]
+    return (np.array(start_row, dtype=np.int64), np.array(end_row, dtype=np.int64),
+            np.array(value, dtype=np.float64), np.array(ev_ptr, dtype=np.int64),
+            np.array(ev_rows, dtype=np.int64), details)
 
 
 class RUN10(Indicator):
@@ -66,56 +216,14 @@ class RUN10(Indicator):
                  "capped at 0.45.")
     reason = ("upkeep spending of {value:.1f}x the declared income of {window_days} days, at least {multiple}x "
               "the customer's own baseline")
-    sql = f"""
-    WITH income AS (
-        SELECT c.account_key, max(k.declared_income) AS declared_income
-        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
-        GROUP BY c.account_key
-        HAVING max(k.declared_income) > 0
-    ),
-    history AS (SELECT account_key, min(local_day) AS first_day FROM postings GROUP BY account_key),
-    upkeep AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.local_day, -p.amount AS spend
-        FROM postings AS p JOIN income AS i ON i.account_key = p.account_key
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer AND p.amount < 0 AND p.merchant_group IN ({_GROUPS_SQL})
-    ),
-    daily AS (SELECT account_key, local_day, sum(spend) AS spend FROM upkeep GROUP BY account_key, local_day),
-    sliding AS (
-        SELECT d.account_key, d.local_day, h.first_day, i.declared_income,
-               sum(d.spend) OVER (PARTITION BY d.account_key ORDER BY d.local_day
-                                  RANGE BETWEEN $window_days - 1 PRECEDING AND CURRENT ROW) AS recent,
-               coalesce(sum(d.spend) OVER (PARTITION BY d.account_key ORDER BY d.local_day
-                                           RANGE BETWEEN $window_days + $baseline_days - 1 PRECEDING
-                                                 AND $window_days PRECEDING), 0) AS prior
-        FROM daily AS d JOIN history AS h ON h.account_key = d.account_key
-        JOIN income AS i ON i.account_key = d.account_key
-    ),
-    anchors AS (
-        -- covered: days of baseline before the window that the account's history spans.
-        SELECT account_key, local_day, recent / (declared_income * $window_days / 365.0) AS ratio
-        FROM (SELECT *, least($baseline_days, local_day - $window_days + 1 - first_day) AS covered FROM sliding)
-        WHERE 2 * covered >= $baseline_days
-          AND recent >= $multiple * prior * $window_days / greatest(covered, 1)
-          AND recent >= $income_share * declared_income * $window_days / 365.0
-    ),
-    evidence AS (
-        SELECT u.account_key, u.txn_idx, min(u.ts) AS ts, min(u.ts_s) AS ts_s, min(u.spend) AS spend,
-               max(a.ratio) AS ratio
-        FROM upkeep AS u JOIN anchors AS a
-          ON a.account_key = u.account_key AND u.local_day BETWEEN a.local_day - $window_days + 1 AND a.local_day
-        GROUP BY u.account_key, u.txn_idx
-    ),
-    numbered AS (
-        SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > $window_days * 86400 THEN 1 ELSE 0 END)
-                  OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
-        FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
-    )
-    SELECT account_key, min(ts) AS window_start, max(ts) AS window_end, CAST(max(ratio) AS DOUBLE) AS value,
-           list(txn_idx ORDER BY ts_s, txn_idx) AS evidence, round(sum(spend), 2) AS upkeep_spend
-    FROM numbered
-    GROUP BY account_key, episode
-    """
+    kernel = living_costs_kernel
+    kernel_inputs = {"ts_s": "int64", "local_day": "int64", "amount": "float64", "is_upkeep": "int8",
+                     "is_customer": "int8", "declared_income": "float64"}
+    # A CASE, not `merchant_group IN (...)`: DuckDB plans an IN list this long as a join, whose output
+    # loses the stored postings order the kernel pass streams in (it would have to sort).
+    kernel_expressions = {"is_upkeep": "CASE merchant_group " + " ".join(f"WHEN '{g}' THEN true" for g in UPKEEP_GROUPS)
+                                       + " ELSE false END"}
+    kernel_details = {"upkeep_spend": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:
