@@ -247,6 +247,7 @@ def _check_definition(cls: type[Indicator]) -> None:
         for name, expr in cls.kernel_expressions.items():
             problems.extend(f"kernel_expressions[{name!r}]: {p}" for p in _check_sql(
                 f"SELECT {expr} FROM postings", set(), set(cls.requires) | set(cls.requires_parties)))
+            problems.extend(f"kernel_expressions[{name!r}]: {p}" for p in _check_streamable(expr))
         bad = {k: v for k, v in cls.kernel_details.items() if v not in ("float64", "int64", "bool")}
         need(not bad, f"kernel_details dtypes must be float64, int64 or bool: {bad}")
     if cls.reason:
@@ -256,6 +257,30 @@ def _check_definition(cls: type[Indicator]) -> None:
             problems.append(f"reason does not format with value and the params: {err}")
     if problems:
         raise IndicatorDefinitionError(f"{where} breaks the indicator rules:\n  - " + "\n  - ".join(problems))
+
+
+def _check_streamable(expr: str) -> list[str]:
+    """Problems that would make DuckDB plan a kernel expression as a join.
+
+    The kernel pass trusts the stored order of postings; a join in its projection loses it and the
+    pass falls back to a full sort. DuckDB plans `x IN (...)` with five or more values as a join
+    (measured with duckdb 2.0), and any subquery as one.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(f"SELECT {expr}", read="duckdb")
+    except sqlglot.errors.ParseError:
+        return []  # reported by _check_sql
+    problems = []
+    if any(isinstance(n, exp.Select) for n in tree.find_all(exp.Select) if n is not tree):
+        problems.append("no subqueries: the pass reads postings alone")
+    for node in tree.find_all(exp.In):
+        if len(node.expressions) >= 5:
+            problems.append(f"an IN list of {len(node.expressions)} values is planned as a join by DuckDB, which "
+                            "loses the stored order of postings: write it as CASE ... WHEN ... THEN true")
+    return problems
 
 
 def _check_sql(sql: str, param_names: set[str], requires: set[str]) -> list[str]:

@@ -122,3 +122,11 @@ def test_expression_inputs_are_checked_at_definition():
         _indicator(id="CSH91", kernel_details={"income": "text"})
     with pytest.raises(IndicatorDefinitionError, match="are not kernel_inputs"):
         _indicator(id="CSH90", kernel_expressions={"is_p2p_credit": "true", "other": "true"})
+
+
+def test_expressions_that_duckdb_would_plan_as_joins_are_refused():
+    six = ", ".join(f"'{g}'" for g in ("a", "b", "c", "d", "e", "f"))
+    with pytest.raises(IndicatorDefinitionError, match="planned as a join"):
+        _indicator(id="CSH89", kernel_expressions={"is_p2p_credit": f"coalesce(channel IN ({six}), false)"})
+    with pytest.raises(IndicatorDefinitionError, match="no subqueries"):
+        _indicator(id="CSH88", kernel_expressions={"is_p2p_credit": "channel = (SELECT max(channel) FROM postings)"})
