@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/bench_scan.py --sizes 1e6,1e7[,1e8] [--data benchmarks/data] [--repeat 3]
-                                    [--pandas-max 1e6] [--json results.json]
+                                    [--pandas-max 1e6] [--json results.json] [--scan-only]
 
 For each size it simulates a world (or reuses the one in `--data`: `world-1e06`, `world-1e07`,
 `world-1e08`), runs a full scan (every runnable indicator, the network layer, the report) and prints:
@@ -17,6 +17,9 @@ For each size it simulates a world (or reuses the one in `--data`: `world-1e06`,
   shared with `bench_catalogue.py`): time, ratio, and whether both flag the same accounts;
 * up to `--pandas-max` transactions, against idiomatic pandas for two representative rules (CSH01
   structuring and FLW01 rapid pass-through), flagging the same accounts (checked).
+
+`--scan-only` stops after the scan's stage and indicator tables (no per-rule baselines): at 10^8 the
+baselines alone take longer than the scan.
 
 The machine's load average is printed with every measurement: the benchmark machine may be shared,
 and timings under load are inflated (the ratios hold better than the absolute times). Median of
@@ -228,8 +231,8 @@ def _indicator_table(manifest: dict[str, Any], started: float, mem: MemorySample
     return out
 
 
-def bench_size(n: int, data: Path, repeat: int, pandas_max: int) -> dict[str, Any]:
-    """Scan one size and compare; returns everything measured (also printed)."""
+def bench_size(n: int, data: Path, repeat: int, pandas_max: int, scan_only: bool = False) -> dict[str, Any]:
+    """Scan one size and compare (unless `scan_only`); returns everything measured (also printed)."""
     import followmoney
     from followmoney import registry
     from followmoney.engines.duckdb import DuckDBEngine
@@ -265,8 +268,13 @@ def bench_size(n: int, data: Path, repeat: int, pandas_max: int) -> dict[str, An
         tput = f"{r['postings_per_s'] / 1e6:9.1f}" if r["postings_per_s"] else f"{'-':>9}"
         print(f"  {r['indicator']:<26} {r['seconds']:>8.2f} {tput} {r['peak_mb']:>9,.0f} {r['hits'] or '':>6}")
 
-    ws = Workspace(result.workspace, threads=os.cpu_count())
     comparisons: list[dict[str, Any]] = []
+    measured = {"transactions": rows, "postings": n_postings, "scan_seconds": total, "cpu_seconds": cpu_total,
+                "peak_mb": peak, "load_before": load_before, "stages": stages, "indicators": indicators,
+                "comparisons": comparisons}
+    if scan_only:
+        return measured
+    ws = Workspace(result.workspace, threads=os.cpu_count())
     try:
         engine = DuckDBEngine(ws)
         planned = {i for (i,) in ws.sql("SELECT indicator_id FROM indicator_plan WHERE runnable").fetchall()}
@@ -299,9 +307,7 @@ def bench_size(n: int, data: Path, repeat: int, pandas_max: int) -> dict[str, An
             comparisons += _against_pandas(ws, engine, alone, repeat)
     finally:
         ws.close()
-    return {"transactions": rows, "postings": n_postings, "scan_seconds": total, "cpu_seconds": cpu_total,
-            "peak_mb": peak,
-            "load_before": load_before, "stages": stages, "indicators": indicators, "comparisons": comparisons}
+    return measured
 
 
 def _against_pandas(ws: Any, engine: Any, alone: dict[str, tuple[float, list[int]]], repeat: int) -> list[dict[str, Any]]:
@@ -342,6 +348,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pandas-max", default="1e6", help="largest size compared against pandas")
     parser.add_argument("--json", help="also write every number measured to this file")
+    parser.add_argument("--scan-only", action="store_true", help="time the scan only, no per-rule baselines")
     args = parser.parse_args()
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
@@ -353,7 +360,7 @@ def main() -> None:
     for size in (int(float(s)) for s in args.sizes.split(",")):
         if free < size * 200:  # ~60 B/txn parquet + workspace + spill, with headroom
             sys.exit(f"not enough free disk for {size:.0e} transactions")
-        results.append(bench_size(size, data, args.repeat, int(float(args.pandas_max))))
+        results.append(bench_size(size, data, args.repeat, int(float(args.pandas_max)), args.scan_only))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory (this process): {peak:,.0f} MB")
     if args.json:

@@ -36,7 +36,7 @@ parameters (the message says what to fix); 3 internal error.
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False), help="Ground truth to evaluate against (stage feedback).")
 @click.option("--since", help="First day of the scope period (YYYY-MM-DD).")
 @click.option("--until", help="Last day of the scope period (YYYY-MM-DD).")
-@click.option("--memory-limit", help="DuckDB memory limit, e.g. 8GB  [default: half the machine]")
+@click.option("--memory-limit", help="DuckDB memory limit, e.g. 8GB  [default: a third of the machine]")
 @click.option("--threads", type=int, help="DuckDB threads  [default: all cores]")
 @click.option("--progress/--no-progress", default=None, help="Progress bars  [default: on when stderr is a terminal]")
 @click.option("--fail-on-alerts", is_flag=True, help="Exit with code 1 when any account alerts.")

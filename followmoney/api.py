@@ -124,7 +124,8 @@ def scan(
         since: first day of the scope period, ISO date.
         until: last day of the scope period, ISO date.
         seed: recorded in the manifest.
-        memory_limit: DuckDB memory limit such as "8GB"; defaults to half the machine.
+        memory_limit: DuckDB memory limit such as "8GB"; defaults to a third of the machine
+            (`followmoney.workspace.default_memory_limit`); beyond it DuckDB spills to disk.
         threads: DuckDB threads; defaults to all cores.
         progress: show progress bars on stderr.
         trace_rule: how stage `trace` attributes money in mixed accounts: "proportional" or "fifo".

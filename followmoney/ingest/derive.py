@@ -39,18 +39,24 @@ def build_accounts(ws: Workspace) -> int:
 
 
 def build_postings(ws: Workspace, timezone: str) -> int:
-    """Two legs per transaction, signed from the account's point of view, sorted for the kernels."""
+    """Two legs per transaction, signed from the account's point of view, sorted for the kernels.
+
+    The legs carry what needs a join (account keys, merchant group, city and branch codes) and the
+    transaction's own columns; the features computed from a leg's own values (local hour and day,
+    channel code, white-label and crypto flags) are added after the sort, so the sort moves narrower
+    rows: sorting the wide legs is most of this step.
+    """
     present = set(ws.columns("txns"))
     optional = [c.name for c in TRANSACTIONS if not c.required and c.name in present and c.name not in _SIDE_COLUMNS]
     has_country = {"payer_country", "beneficiary_country"} & present
-    local = "t.ts" if timezone == "UTC" else f"timezone('{timezone}', timezone('UTC', t.ts))"
+    local = "ts" if timezone == "UTC" else f"timezone('{timezone}', timezone('UTC', ts))"
     group = "mg.merchant_group" if "mcc" in present and ws.has("mcc_groups") else "CAST(NULL AS VARCHAR)"
     join_mg = "LEFT JOIN mcc_groups AS mg ON mg.mcc = t.mcc" if "mcc" in present and ws.has("mcc_groups") else ""
     # Integer codes for the kernels: channel by its position in CHANNELS (stable across inputs),
     # city and branch by a dense code over the distinct values of this input (-1 = unknown).
-    channel_code = "CASE t.channel " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANNELS)) + " ELSE -1 END"
+    channel_code = "CASE channel " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANNELS)) + " ELSE -1 END"
     joins = join_mg
-    codes = f", CAST({channel_code} AS TINYINT) AS channel_code"
+    coded = ""
     for col, table in (("city", "city_codes"), ("branch_id", "branch_codes")):
         code = f"{col.split('_')[0]}_code"
         if col in present:
@@ -58,33 +64,37 @@ def build_postings(ws: Workspace, timezone: str) -> int:
                 SELECT {col} AS value, CAST(row_number() OVER (ORDER BY {col}) - 1 AS INTEGER) AS code
                 FROM (SELECT DISTINCT {col} FROM txns WHERE {col} IS NOT NULL)""")
             joins += f" LEFT JOIN {table} AS {table} ON {table}.value = t.{col}"
-            codes += f", coalesce({table}.code, -1) AS {code}"
+            coded += f", coalesce({table}.code, -1) AS {code}"
         else:
-            codes += f", CAST(-1 AS INTEGER) AS {code}"
-    white = "t.atm_owner_type = 'white_label'" if "atm_owner_type" in present else "false"
-    codes += f", CAST(coalesce({white}, false) AS TINYINT) AS is_white_label"
+            coded += f", CAST(-1 AS INTEGER) AS {code}"
+    white = "atm_owner_type = 'white_label'" if "atm_owner_type" in present else "false"
     # Crypto exchanges are recognised by channel or by MCC 6051 (quasi-cash / crypto), not by name.
-    crypto = f"t.channel = 'crypto' OR {group} = 'crypto_quasi_cash'"
-    codes += f", CAST(coalesce({crypto}, false) AS TINYINT) AS is_crypto"
+    crypto = "channel = 'crypto' OR merchant_group = 'crypto_quasi_cash'"
+    country = ", counterparty_country" if has_country else ""
 
     def leg(own: str, other: str, sign: str, cp_country: str | None) -> str:
-        extra = codes + "".join(f", t.{c}" for c in optional)
+        extra = coded + "".join(f", t.{c}" for c in optional)
         if has_country:
             extra += f", t.{cp_country} AS counterparty_country" if cp_country in present else \
                 ", CAST(NULL AS VARCHAR) AS counterparty_country"
         return f"""SELECT a.account_key, t.ts, CAST(epoch(t.ts) AS BIGINT) AS ts_s, {sign}t.amount_rc AS amount,
-                   t.txn_idx, c.account_key AS counterparty_key, t.channel,
-                   CAST(hour({local}) AS INTEGER) AS local_hour,
-                   CAST(date_diff('day', DATE '1970-01-01', CAST({local} AS DATE)) AS INTEGER) AS local_day,
-                   {group} AS merchant_group{extra}
+                   t.txn_idx, c.account_key AS counterparty_key, t.channel, {group} AS merchant_group{extra}
             FROM txns AS t JOIN accounts AS a ON a.account_id = t.{own}
             LEFT JOIN accounts AS c ON c.account_id = t.{other} {joins}"""
 
+    # The outer projection keeps the sorted order (a projection preserves it) and lays the columns out
+    # as the POSTINGS contract orders them.
     ws.sql(
         f"""CREATE OR REPLACE TABLE postings AS
-        SELECT * FROM ({leg("payer_account", "beneficiary_account", "-", "beneficiary_country")}
-                       UNION ALL {leg("beneficiary_account", "payer_account", "", "payer_country")})
-        ORDER BY account_key, ts_s, txn_idx"""
+        SELECT account_key, ts, ts_s, amount, txn_idx, counterparty_key, channel,
+               CAST(hour({local}) AS INTEGER) AS local_hour,
+               CAST(date_diff('day', DATE '1970-01-01', CAST({local} AS DATE)) AS INTEGER) AS local_day,
+               merchant_group, CAST({channel_code} AS TINYINT) AS channel_code, city_code, branch_code,
+               CAST(coalesce({white}, false) AS TINYINT) AS is_white_label,
+               CAST(coalesce({crypto}, false) AS TINYINT) AS is_crypto{''.join(f", {c}" for c in optional)}{country}
+        FROM ({leg("payer_account", "beneficiary_account", "-", "beneficiary_country")}
+              UNION ALL {leg("beneficiary_account", "payer_account", "", "payer_country")}
+              ORDER BY account_key, ts_s, txn_idx)"""
     )
     return ws.count("postings")
 

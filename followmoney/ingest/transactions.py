@@ -313,7 +313,7 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
     opt_cols = [c.name for c in TRANSACTIONS if not c.required]
     reason, column, raw_value = _reason_case()
     views = [f"__fm_parsed_{i}" for i in range(len(sources))]
-    for i, (src, plan, fc) in enumerate(zip(sources, plans, counts, strict=True)):
+    for i, plan in enumerate(plans):
         assert plan is not None  # problems were raised above
         opt = ", ".join(f"CAST({plan.value.get(c, 'NULL')} AS {_OPT_TYPES[c]}) AS {c}" for c in opt_cols)
         # A view, not a staging table: rows are parsed where they are read and only the rows that are
@@ -334,8 +334,14 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
                          {plan.value['beneficiary_account']} AS beneficiary_account, {opt}
                   FROM "{raw_names[i]}")"""
         )
-        # One pass over the source: rows read and rows failing a check.
-        n_read, bad = ws.sql(f"SELECT count(*), count(*) FILTER (WHERE __reason IS NOT NULL) FROM {views[i]}").fetchone()
+    # One pass over every source counts the rows read and failing per file and, in the same scan, finds
+    # the txn_id hashes that repeat among the passing rows (a second grouping set): the parse of every
+    # field is the costly part, so it is not done once for the counts and again for the duplicates.
+    _scan_counts(ws, views)
+    per_file = {int(f): (int(n), int(b)) for f, n, b in ws.sql(
+        "SELECT __file_idx, n, bad FROM __fm_scan WHERE __by_file").fetchall()}
+    for i, (src, fc) in enumerate(zip(sources, counts, strict=True)):
+        n_read, bad = per_file.get(i, (0, 0))
         if bad:
             ws.sql(
                 f"""INSERT INTO quarantine
@@ -368,6 +374,7 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
         ws.drop(name)
     ws.drop("__fm_iso4217")
     ws.sql("DROP TABLE IF EXISTS __fm_dups")
+    ws.sql("DROP TABLE IF EXISTS __fm_scan")
     ws.sql("DROP TABLE IF EXISTS __fm_rates")
     loaded = {int(k): int(v) for k, v in ws.sql("SELECT source_file_idx, count(*) FROM txns GROUP BY 1").fetchall()}
     check_reject_rates(ws, counts, loaded, float(profile["max_reject_rate"]), "transactions")
@@ -376,6 +383,23 @@ def load_transactions(ws: Workspace, sources: list[InputSource], profile: Profil
         if not any(col in plan.value for plan in plans if plan is not None):
             ws.sql(f"ALTER TABLE txns DROP COLUMN {col}")
     return counts
+
+
+def _scan_counts(ws: Workspace, views: list[str]) -> None:
+    """`__fm_scan`: rows read and failing per file (`__by_file`), and the repeated hashes of passing txn_ids.
+
+    One GROUPING SETS aggregate over all parsed views: the per-file set gives `n` (rows) and `bad`
+    (rows with a reason); the hash set keeps only hashes of passing rows seen more than once.
+    """
+    rows = " UNION ALL ".join(
+        f"SELECT __file_idx, __reason IS NOT NULL AS __bad, CASE WHEN __reason IS NULL THEN hash(txn_id) END AS __h "
+        f"FROM {v}" for v in views)
+    ws.sql(f"""CREATE OR REPLACE TEMP TABLE __fm_scan AS
+               SELECT __file_idx, __h, GROUPING(__file_idx) = 0 AS __by_file, count(*) AS n,
+                      count(*) FILTER (WHERE __bad) AS bad
+               FROM ({rows})
+               GROUP BY GROUPING SETS ((__file_idx), (__h))
+               HAVING GROUPING(__file_idx) = 0 OR (__h IS NOT NULL AND count(*) > 1)""")
 
 
 def _move_to_quarantine(ws: Workspace, sources: list[InputSource], view: str, where: str, reason: ReasonCode,
@@ -393,11 +417,11 @@ def _move_to_quarantine(ws: Workspace, sources: list[InputSource], view: str, wh
 
 def _quarantine_duplicates(ws: Workspace, sources: list[InputSource]) -> str:
     """Quarantine every repeat of a txn_id (the first in input order is kept); returns the view of kept rows."""
-    # Only ids that may repeat are ranked: an aggregate over 64-bit hashes of all ids (cheaper than over
-    # the strings), then a window over the exact ids of the few candidates, so a hash collision only
-    # adds a candidate that ranks first in its own partition.
+    # Only ids that may repeat are ranked: the hashes of passing ids seen more than once (`_scan_counts`,
+    # an aggregate over 64-bit hashes, cheaper than over the strings), then a window over the exact ids
+    # of the few candidates, so a hash collision only adds a candidate that ranks first in its own partition.
     ws.sql("""CREATE OR REPLACE TEMP TABLE __fm_dups AS
-              WITH repeated AS (SELECT hash(txn_id) AS h FROM __fm_good GROUP BY 1 HAVING count(*) > 1)
+              WITH repeated AS (SELECT __h AS h FROM __fm_scan WHERE NOT __by_file)
               SELECT f, r FROM (
                 SELECT g.__file_idx AS f, g.__row AS r,
                        row_number() OVER (PARTITION BY g.txn_id ORDER BY g.__file_idx, g.__row) AS k
