@@ -52,9 +52,16 @@ def _world(n: int, data: Path) -> Path:
 
 
 def baseline_sql(indicator_id: str) -> str | None:
-    """The plain-SQL twin of a kernel indicator, or None when there is no file for it."""
+    """The plain-SQL twin of a kernel indicator, returning its flagged `account_key`s, or None.
+
+    A file may hold a query of flagged accounts or the rule's full former SQL (one row per hit, as
+    the property tests use it for an oracle); either way the twin is the distinct accounts of it.
+    """
     path = BASELINES / f"{indicator_id}.sql"
-    return path.read_text(encoding="utf-8") if path.exists() else None
+    if not path.exists():
+        return None
+    # The newline before ')' ends a trailing `--` comment of the file.
+    return f"SELECT DISTINCT account_key FROM (\n{path.read_text(encoding='utf-8')}\n) AS flagged ORDER BY 1"
 
 
 def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -42,31 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-BASELINE_FLW01 = """
-WITH inflows AS (
-    SELECT account_key, txn_idx, ts_s, amount FROM postings WHERE amount >= $min_inflow
-),
-outs AS (
-    SELECT account_key, txn_idx, ts_s, -amount AS out FROM postings WHERE amount < 0
-),
-events AS (
-    SELECT i.account_key, i.ts_s
-    FROM inflows AS i
-    JOIN outs AS o
-      ON o.account_key = i.account_key
-     AND o.ts_s BETWEEN i.ts_s AND i.ts_s + $window_hours * 3600
-     AND (o.ts_s > i.ts_s OR o.txn_idx > i.txn_idx)
-    GROUP BY i.account_key, i.txn_idx, i.ts_s, i.amount
-    HAVING sum(o.out) >= $min_ratio * i.amount
-),
-counted AS (
-    SELECT account_key,
-           count(*) OVER (PARTITION BY account_key ORDER BY ts_s
-                          RANGE BETWEEN CURRENT ROW AND $period_days * 86400 FOLLOWING) AS n
-    FROM events
-)
-SELECT DISTINCT account_key FROM counted WHERE n >= $min_events ORDER BY account_key
-"""
+from bench_catalogue import baseline_sql  # the one loader of benchmarks/baselines (same folder)
 
 
 class MemorySampler:
@@ -185,15 +161,6 @@ def pandas_pass_through(df: Any, min_inflow: float, min_ratio: float, window_hou
     return sorted(int(a) for a in events["account_key"][n_in >= min_events].unique())
 
 
-def _baseline_sql(indicator_id: str) -> str | None:
-    """The plain-SQL twin of a kernel indicator: `benchmarks/baselines/<ID>.sql` (shared with
-    `bench_catalogue.py`), else the FLW01 query above, else None."""
-    path = Path(__file__).parent / "baselines" / f"{indicator_id}.sql"
-    if path.exists():
-        return path.read_text(encoding="utf-8")
-    return BASELINE_FLW01 if indicator_id == "FLW01" else None
-
-
 def _bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     """The parameters a query names (DuckDB rejects named parameters a query does not use)."""
     names = set(re.findall(r"\$([A-Za-z_]\w*)", sql))
@@ -284,13 +251,13 @@ def bench_size(n: int, data: Path, repeat: int, pandas_max: int, scan_only: bool
             cls = registry.get(ind)
             params = resolve(ind, cls.params)
             t_k, hits = _median_time(lambda c=cls, p=params: engine.run_kernel_indicators([(c, p)])[c.id],
-                                     repeat if _baseline_sql(ind) else 1)
+                                     repeat if baseline_sql(ind) else 1)
             alone[ind] = (t_k, sorted(set(hits.column("account_key").to_pylist())))
         print(f"  kernel indicators alone (one ordered read each; {_load()}): "
               + ", ".join(f"{k} {v[0]:.2f} s" for k, v in alone.items()))
         print(f"  {'rule':<6} {'followmoney s':>13} {'DuckDB SQL s':>12} {'SQL/fm':>7} {'same accounts':>14}  ({_load()})")
         for ind in alone:
-            sql = _baseline_sql(ind)
+            sql = baseline_sql(ind)
             if sql is None:
                 print(f"  {ind:<6} {alone[ind][0]:>13.2f} {'-':>12} {'-':>7} {'(no plain-SQL twin)':>14}")
                 continue
