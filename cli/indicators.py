@@ -96,8 +96,8 @@ def data_support(data: list[str], parties: list[str], profile: str | None, juris
     Returns:
         {indicator id: (runnable, reason it is skipped or "")}.
     """
+    from followmoney.ingest.common import resolve_columns
     from followmoney.ingest.read import expand_sources
-    from followmoney.ingest.transactions import _resolve_columns
     from followmoney.pipeline.stage import Context, ScanOptions
     from followmoney.pipeline.steps import s01_scope, s04_indicators
     from followmoney.progress import Progress
@@ -119,7 +119,7 @@ def data_support(data: list[str], parties: list[str], profile: str | None, juris
         txn_cols: set[str] = set()
         for src in expand_sources(data, "transactions"):
             available = {c: c for c in _source_columns(src, tx["csv"])}
-            txn_cols |= set(_resolve_columns(available, tx["columns"] or {}))
+            txn_cols |= set(resolve_columns(available, tx["columns"] or {}))
         # Collect fills these from the profile when the file has no column for them.
         if tx.get("default_currency"):
             txn_cols.add("currency")

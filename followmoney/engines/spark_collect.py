@@ -24,20 +24,19 @@ import csv
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followmoney.engines.spark_plane import SparkPlane
 from followmoney.errors import FollowMoneyError, InputSchemaError, MappingError, SchemaProblem
+from followmoney.ingest.common import OPTIONAL, FileCount, iso_currencies, resolve_columns
 from followmoney.schema import CHANNELS, PARTIES, REASON_TEXT, TRANSACTIONS, ReasonCode
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is optional
     from pyspark.sql import Column, DataFrame, SparkSession
 
-OPTIONAL = [c.name for c in TRANSACTIONS if not c.required]
 _OPT_TYPES = {c.name: ("boolean" if c.dtype == "BOOLEAN" else "string") for c in TRANSACTIONS if not c.required}
 _FILE_STRIDE = 1 << 40  # rows per file in txn_idx, as in ingest.transactions
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$")
@@ -62,23 +61,6 @@ class SparkIngestError(FollowMoneyError):
 
 
 @dataclass
-class FileCount:
-    """Reconciliation of one input file: read = loaded + quarantined (as `ingest.transactions.FileCount`)."""
-
-    file: str
-    sha256: str | None
-    read: int = 0
-    loaded: int = 0
-    quarantined: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain mapping for the manifest."""
-        return {"file": self.file, "sha256": self.sha256, "read": self.read, "loaded": self.loaded,
-                "quarantined": sum(self.quarantined.values()),
-                "quarantined_by_reason": dict(sorted(self.quarantined.items()))}
-
-
-@dataclass
 class _Raw:
     """One source as read: `__row`, `__bad` (the raw text of a malformed CSV line, else NULL) and its
     columns, with their DuckDB-style types. Malformed lines stay in the one DataFrame, so the file is
@@ -86,12 +68,6 @@ class _Raw:
 
     df: DataFrame
     available: dict[str, str]
-
-
-def iso_currencies() -> list[str]:
-    """The ISO 4217 codes followmoney accepts (the list `ingest.transactions` uses)."""
-    text = resources.files("followmoney.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
-    return sorted({w for line in text.splitlines() if not line.startswith("#") for w in line.split()})
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -374,19 +350,6 @@ def _timestamp(col: Column, dtype: str, fmt: str | None, tz: str) -> Column:
         .otherwise(_to_utc(text.try_cast("timestamp_ntz"), tz))
 
 
-def _resolve_columns(available: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Canonical name -> source column: the profile's mapping, else the same name (any case)."""
-    lower = {k.lower(): k for k in available}
-    out = {}
-    for canon in [c.name for c in TRANSACTIONS]:
-        if canon in mapping:
-            src = mapping[canon]
-            out[canon] = lower.get(str(src).lower(), str(src)) if src not in available else src
-        elif canon in lower:
-            out[canon] = lower[canon]
-    return out
-
-
 def _c(name: str) -> Column:
     from pyspark.sql import functions as F
 
@@ -462,7 +425,7 @@ def _plan_source(raw: _Raw, src: Any, settings: Mapping[str, Any],
             f_val["counterparty_name"] = _text(_c(cols["counterparty_name"]))
         mapped = {k: cols[k] for k in ("channel", "currency") if k in cols}
     else:
-        mapped = _resolve_columns(available, tx["columns"] or {})
+        mapped = resolve_columns(available, tx["columns"] or {})
         reported = set()  # mapped to a column the file lacks: reported once, here
         for canon, src_col in list(mapped.items()):
             if src_col not in available:

@@ -12,47 +12,23 @@ every check is a view or a small key table over the parsed rows, so no staging c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from followmoney.errors import InputSchemaError, MappingError, SchemaProblem
+from followmoney.ingest.common import OPTIONAL, FileCount, iso_currencies, resolve_columns
 from followmoney.ingest.read import InputSource, quarantine_rejects, read_raw
 from followmoney.profile import Profile
 from followmoney.schema import CHANNELS, QUARANTINE, REASON_TEXT, TRANSACTIONS, ReasonCode
 from followmoney.workspace import Workspace
 
-OPTIONAL = [c.name for c in TRANSACTIONS if not c.required]
 _FILE_STRIDE = 1 << 40  # rows per file in txn_idx; far beyond any file
 _OPT_TYPES = {c.name: c.dtype for c in TRANSACTIONS if not c.required}
 _TEXTUAL = ("VARCHAR",)
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$")
 _TEMPORAL = re.compile(r"^(DATE|TIMESTAMP.*)$")
-
-
-def iso_currencies() -> list[str]:
-    """The ISO 4217 codes followmoney accepts."""
-    text = resources.files("followmoney.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
-    return sorted({w for line in text.splitlines() if not line.startswith("#") for w in line.split()})
-
-
-@dataclass
-class FileCount:
-    """Reconciliation of one input file: read = loaded + quarantined."""
-
-    file: str
-    sha256: str | None
-    read: int = 0
-    loaded: int = 0
-    quarantined: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain mapping for the manifest."""
-        return {"file": self.file, "sha256": self.sha256, "read": self.read, "loaded": self.loaded,
-                "quarantined": sum(self.quarantined.values()), "quarantined_by_reason": dict(sorted(self.quarantined.items()))}
 
 
 def _q(text: str) -> str:
@@ -111,19 +87,6 @@ class _Fields:
     def __init__(self) -> None:
         self.raw: dict[str, str] = {}
         self.value: dict[str, str] = {}
-
-
-def _resolve_columns(available: dict[str, str], mapping: dict[str, str]) -> dict[str, str]:
-    """Canonical name -> source column: the profile's mapping, else the same name (any case)."""
-    lower = {k.lower(): k for k in available}
-    out = {}
-    for canon in [c.name for c in TRANSACTIONS]:
-        if canon in mapping:
-            src = mapping[canon]
-            out[canon] = lower.get(str(src).lower(), str(src)) if src not in available else src
-        elif canon in lower:
-            out[canon] = lower[canon]
-    return out
 
 
 def _plan_source(ws: Workspace, src: InputSource, table: str, available: dict[str, str], profile: Profile,
@@ -187,7 +150,7 @@ def _plan_source(ws: Workspace, src: InputSource, table: str, available: dict[st
             f.value["counterparty_name"] = _text(_ident(cols["counterparty_name"]))
         mapped = {k: cols[k] for k in ("channel", "currency") if k in cols}
     else:
-        mapped = _resolve_columns(available, tx["columns"] or {})
+        mapped = resolve_columns(available, tx["columns"] or {})
         reported = set()  # mapped to a column the file lacks: reported once, here
         for canon, src_col in list(mapped.items()):
             if src_col not in available:
