@@ -24,10 +24,10 @@ hit contract of `followmoney.indicator`. Compiled with `cache=True` in this impo
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
+
+from followmoney.kernels.living import round_cents
 
 
 @numba.njit(cache=True, nogil=True)
@@ -53,15 +53,9 @@ def counterparty_keys(counterparty_key):  # pragma: no cover - jitted; tested th
     return keys, top + 1
 
 
-@numba.njit(cache=True, nogil=True)
-def round2(x):  # pragma: no cover - jitted
-    """`x` rounded to cents as DuckDB's `round(x, 2)` does: half away from zero (C `round`), not to even.
-
-    The rules compare and report cent-rounded sums; rounding as the SQL did keeps the values (and
-    the `>=` tests on them) identical to the SQL these kernels replaced.
-    """
-    y = x * 100.0
-    return math.copysign(math.floor(abs(y) + 0.5), y) / 100.0
+# Cents as DuckDB's round(x, 2) gives them: one definition for every kernel (the exact binary value,
+# halves away from zero); `x * 100` rounded in doubles differs on values such as 0.345.
+round2 = round_cents
 
 
 @numba.njit(cache=True, nogil=True)
