@@ -39,6 +39,10 @@ def load() -> None:
         _import_package(name)
     _packages[:] = sorted(packages)
     _loaded = True
+    from followmoney.kernels import cache
+
+    # Before any kernel runs: a kernel cached with other helper sources would run the old helpers.
+    cache.refresh([*cache.helper_functions(), *(c.kernel for c in registered().values() if c.kernel is not None)])
 
 
 def all() -> list[type[Indicator]]:  # noqa: A001 - mirrors the registry vocabulary of the design
