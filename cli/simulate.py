@@ -31,7 +31,8 @@ def simulate(accounts: int, days: int, seed: int, start: str, config: str | None
 @click.argument("indicator_id", required=False)
 @click.option("--out", type=click.Path(file_okay=False), default="followmoney-demo", show_default=True)
 @click.option("--accounts", default=1500, show_default=True, help="Size of the simulated population.")
-@click.option("--days", default=120, show_default=True)
+@click.option("--days", default=180, show_default=True,
+              help="Length of the simulated period; some scenarios need 150 days of history.")
 @click.option("--seed", default=7, show_default=True)
 @guarded
 def demo(indicator_id: str | None, out: str, accounts: int, days: int, seed: int) -> None:

@@ -168,7 +168,7 @@ def scan(
     return ScanResult(record.out, record.workspace, record.manifest, alerts, hits, clusters, paths)
 
 
-def demo(out: str | Path = "followmoney-demo", accounts: int = 1500, days: int = 120, seed: int = 7,
+def demo(out: str | Path = "followmoney-demo", accounts: int = 1500, days: int = 180, seed: int = 7,
          progress: bool = False) -> tuple[Any, ScanResult]:
     """Simulate a small world with planted scenarios and scan it end to end, as trainers show it.
 

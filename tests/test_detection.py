@@ -55,22 +55,39 @@ def _planted_scenarios():
     return {name: cls for name, cls in discover_scenarios().items() if cls.plants}
 
 
-def test_each_scenario_fires_the_indicators_it_plants(scanned, world):
-    """Every expected-alert account of a planting role carries a hit of each indicator its scenario names."""
-    labels = pl.read_parquet(world.paths["labels"]).filter(pl.col("expected_alert"))
-    flagged = {(r["indicator_id"], r["account_id"]) for r in scanned.hits.select("indicator_id", "account_id").iter_rows(named=True)}
+def _unfired_plants(labels_path, hits: pl.DataFrame) -> tuple[int, list[tuple[str, str, str, str]]]:
+    """(planted accounts checked, (scenario, role, account, indicator) planted but not fired)."""
+    labels = pl.read_parquet(labels_path).filter(pl.col("expected_alert"))
+    flagged = {(r["indicator_id"], r["account_id"]) for r in hits.select("indicator_id", "account_id").iter_rows(named=True)}
     missing = []
     checked = 0
     for name, cls in _planted_scenarios().items():
         mine = labels.filter(pl.col("scenario_id").str.contains(rf"^{name}-\d+$"))
         for role, ids in cls.plants.items():
             accounts = mine.filter(pl.col("role") == role)["account_id"].to_list()
-            assert accounts, f"scenario {name} plants no expected-alert {role} in the shared world"
+            assert accounts, f"scenario {name} plants no expected-alert {role}"
             for account in accounts:
                 checked += 1
                 missing += [(name, role, account, i) for i in ids if (i, account) not in flagged]
+    return checked, missing
+
+
+def test_each_scenario_fires_the_indicators_it_plants(scanned, world):
+    """Every expected-alert account of a planting role carries a hit of each indicator its scenario names."""
+    checked, missing = _unfired_plants(world.paths["labels"], scanned.hits)
     assert checked > 0
     assert not missing, f"planted indicators that did not fire: {missing}"
+
+
+def test_the_default_demo_shows_every_indicator_on_its_planted_accounts(tmp_path):
+    """`followmoney demo` as a trainer runs it (default size, period and seed) plants and fires all 50."""
+    from followmoney import api, registry
+
+    world, result = api.demo(tmp_path / "demo")
+    checked, missing = _unfired_plants(world.paths["labels"], result.hits)
+    assert checked > 0
+    assert not missing, f"planted indicators that did not fire in the demo: {missing}"
+    assert set(result.hits["indicator_id"]) == {cls.id for cls in registry.all()}
 
 
 def test_every_indicator_is_planted_by_some_scenario():
