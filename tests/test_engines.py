@@ -89,3 +89,30 @@ def test_prefetch_keeps_order_passes_errors_and_stops_its_thread():
     next(gen)
     gen.close()
     assert not any(t.name == "followmoney-prefetch" for t in threading.enumerate())
+
+
+def test_kernels_run_side_by_side_with_the_same_hits(scanned, monkeypatch):
+    """With two threads the kernels of a bucket share a pool; every table is the sequential one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    plan = [(cls, {p.name: p.default for p in cls.params}) for cls in registry.all() if cls.kernel is not None]
+    submitted = []
+
+    class CountingPool(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "ThreadPoolExecutor", CountingPool)
+    ws = Workspace(scanned.workspace, read_only=True, threads=1)
+    try:
+        alone = DuckDBEngine(ws, bucket_rows=50_000).run_kernel_indicators(plan)
+        assert submitted == []
+        ws.con.execute("SET threads = 2")
+        pooled = DuckDBEngine(ws, bucket_rows=50_000).run_kernel_indicators(plan)
+    finally:
+        ws.close()
+    assert len(submitted) >= len(plan) * 2, "every kernel of every bucket goes through the pool"
+    assert sum(t.num_rows for t in alone.values()) > 0
+    for ind_id, table in alone.items():
+        assert pooled[ind_id].equals(table), ind_id

@@ -15,6 +15,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -102,9 +103,14 @@ class DuckDBEngine(Engine):
         last: tuple[int, int, int] | None = None
         # A relation's reader streams; a cursor keeps the main connection free while it is read.
         cursor = self.ws.con.cursor()
+        # The kernels of a bucket run side by side on DuckDB's thread budget: they are nogil and
+        # independent, and one thread alone left the second core idle while the next bucket was read.
+        threads = int(self.ws.con.execute("SELECT current_setting('threads')").fetchone()[0])
         try:
             with (cursor.sql(query).to_arrow_reader(batch_size=self.bucket_rows) as reader,
-                  contextlib.closing(prefetched(reader)) as batches):
+                  contextlib.closing(prefetched(reader)) as batches,
+                  ThreadPoolExecutor(max_workers=threads, thread_name_prefix="followmoney-kernel")
+                  if threads > 1 and len(plan) > 1 else contextlib.nullcontext() as pool):
                 # `closing` stops the prefetching thread before the reader it reads from is closed.
                 for bucket in split_at_accounts(batches):
                     if not sort:
@@ -113,7 +119,7 @@ class DuckDBEngine(Engine):
                     for name, values in per_account.items():
                         bucket = bucket.append_column(name, pa.array(values[keys]))
                     try:
-                        for ind_id, hits in run_kernels(bucket, plan).items():
+                        for ind_id, hits in run_kernels(bucket, plan, pool).items():
                             parts[ind_id].append(hits)
                     except Exception as err:  # noqa: BLE001
                         raise EngineError(f"kernel failed: {err}", indicator=",".join(parts)) from err

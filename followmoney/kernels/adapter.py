@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -121,13 +122,16 @@ def _details_json(cls: Any, details: np.ndarray) -> pa.Array:
     return pa.array(rows, pa.string())
 
 
-def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]]) -> dict[str, pa.Table]:
+def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]],
+                pool: Executor | None = None) -> dict[str, pa.Table]:
     """Run each kernel indicator of `plan` on one bucket; return raw hits per indicator id.
 
     Args:
         bucket: postings of whole accounts sorted by (account_key, ts_s, txn_idx), with the base
             columns and every column `kernel_columns(plan)` names.
         plan: (indicator class, resolved params) for each kernel indicator.
+        pool: runs the kernels concurrently when given (they are `nogil` numba functions of their
+            inputs only, so they may share a bucket); the hits are the same either way.
 
     Returns:
         `KERNEL_HIT_SCHEMA` tables (raw hit columns and `details`) by indicator id.
@@ -137,7 +141,7 @@ def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]]) -> dic
     ts = bucket.column("ts").to_numpy()
     txn_idx = bucket.column("txn_idx").to_numpy()
     cache: dict[tuple[str, str], np.ndarray] = {}
-    out = {}
+    calls = []
     for cls, params in plan:
         inputs = []
         for col, dtype in cls.kernel_inputs.items():
@@ -145,7 +149,13 @@ def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]]) -> dic
             if (name, dtype) not in cache:
                 cache[(name, dtype)] = _frozen(bucket.column(name), dtype)
             inputs.append(cache[(name, dtype)])
-        result = cls.kernel(offsets, *inputs, *(params[p.name] for p in cls.params))
+        calls.append((cls, (offsets, *inputs, *(params[p.name] for p in cls.params))))
+    if pool is None:
+        results = [cls.kernel(*args) for cls, args in calls]
+    else:
+        results = [f.result() for f in [pool.submit(cls.kernel, *args) for cls, args in calls]]
+    out = {}
+    for (cls, _), result in zip(calls, results, strict=True):
         start, end, value, ev_ptr, ev_rows = result[:5]
         details = result[5] if cls.kernel_details else np.zeros((len(start), 0))
         out[cls.id] = pa.table({
