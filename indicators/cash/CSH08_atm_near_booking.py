@@ -56,9 +56,11 @@ class CSH08(Indicator):
         SELECT account_key, txn_idx, ts, ts_s, city FROM postings
         WHERE merchant_group = 'lodging' AND amount < 0 AND city IS NOT NULL
     ),
+    -- Only the withdrawals of accounts with a lodging charge: a semi join DuckDB pushes into the scan,
+    -- so the million cash postings of everybody else are never joined.
     cash AS (
         SELECT account_key, txn_idx, ts, ts_s, city FROM postings
-        WHERE channel IN ('cash', 'atm') AND city IS NOT NULL
+        WHERE channel IN ('cash', 'atm') AND city IS NOT NULL AND account_key IN (SELECT account_key FROM lodging)
     ),
     pairs AS (
         SELECT c.account_key, c.txn_idx, c.ts, c.ts_s, c.city, l.txn_idx AS lodge_idx, l.ts AS lodge_ts,

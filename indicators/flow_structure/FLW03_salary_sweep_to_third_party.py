@@ -32,7 +32,6 @@ every counterparty counts as a third party.
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches
 from followmoney.params import Interval, Param
 
 
@@ -57,68 +56,85 @@ class FLW03(Indicator):
                  "the largest part in two or more, capped at 0.45: never alerts alone.")
     reason = ("{value:.1f}: pay swept out at >= {min_share:.0%} within {window_hours} h in {min_swept}+ of "
               "{cycles} pay cycles (.5 = same recipient)")
-    sql = ("WITH " + name_matches("memo", "payroll_terms", cte="payroll_memo") + ",\n"
-           + name_matches("counterparty_name", "payroll_terms", cte="payroll_payer") + """,
-    pay AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               row_number() OVER (PARTITION BY p.account_key ORDER BY p.ts_s, p.txn_idx) AS cycle
-        FROM postings AS p
-        LEFT JOIN payroll_memo AS pm ON pm.raw = p.memo
-        LEFT JOIN payroll_payer AS pp ON pp.raw = p.counterparty_name
-        WHERE p.amount > 0 AND p.channel = 'ach' AND (pm.raw IS NOT NULL OR pp.raw IS NOT NULL)
+    sql = """WITH ach AS (
+        -- ACH credits are read once; the payroll terms are matched on their few distinct memos and
+        -- payer names (semi joins, not a LEFT JOIN per posting filtered by an OR).
+        SELECT account_key, txn_idx, ts, ts_s, amount, memo, counterparty_name
+        FROM postings WHERE amount > 0 AND channel = 'ach'
     ),
-    earners AS (SELECT DISTINCT account_key FROM pay),
-    outs AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, -p.amount AS amount, p.counterparty_key
-        FROM postings AS p
-        JOIN earners AS w ON w.account_key = p.account_key
-        JOIN accounts AS a ON a.account_key = p.account_key
-        LEFT JOIN accounts AS c ON c.account_key = p.counterparty_key
-        WHERE p.amount < 0
-          AND (p.channel IN ('cash', 'atm')
-               OR (p.channel <> 'card' AND p.counterparty_key IS NOT NULL
-                   AND (a.party_id IS NULL OR c.party_id IS NULL OR a.party_id <> c.party_id)))
+    payroll_memo AS (
+        SELECT n.raw FROM (SELECT DISTINCT memo AS raw FROM ach WHERE memo IS NOT NULL) AS n
+        JOIN lists AS l ON l.list_name = 'payroll_terms' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw
+    ),
+    payroll_payer AS (
+        SELECT n.raw FROM (SELECT DISTINCT counterparty_name AS raw FROM ach WHERE counterparty_name IS NOT NULL) AS n
+        JOIN lists AS l ON l.list_name = 'payroll_terms' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw
+    ),
+    pay AS (
+        SELECT account_key, txn_idx, ts, ts_s, amount,
+               row_number() OVER w AS cycle, lead(ts_s) OVER w AS next_s
+        FROM ach
+        WHERE memo IN (SELECT raw FROM payroll_memo) OR counterparty_name IN (SELECT raw FROM payroll_payer)
+        WINDOW w AS (PARTITION BY account_key ORDER BY ts_s, txn_idx)
+    ),
+    earners AS (
+        SELECT a.account_key, a.party_id
+        FROM (SELECT DISTINCT account_key FROM pay) AS e JOIN accounts AS a ON a.account_key = e.account_key
+    ),
+    debits AS (
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, -p.amount AS amount, p.counterparty_key, p.channel, w.party_id
+        FROM postings AS p JOIN earners AS w ON w.account_key = p.account_key
+        WHERE p.amount < 0 AND p.channel <> 'card' AND (p.channel IN ('cash', 'atm') OR p.counterparty_key IS NOT NULL)
     ),
     sweeps AS (
-        -- A debit answers the latest pay credit before it only: one rent payment is not two sweeps.
-        SELECT account_key, cycle, txn_idx, ts, ts_s, amount, counterparty_key
-        FROM (SELECT y.account_key, y.cycle, o.txn_idx, o.ts, o.ts_s, o.amount, o.counterparty_key,
-                     row_number() OVER (PARTITION BY o.account_key, o.txn_idx ORDER BY -y.cycle) AS latest
-              FROM pay AS y JOIN outs AS o
-                ON o.account_key = y.account_key AND o.ts_s BETWEEN y.ts_s AND y.ts_s + $window_hours * 3600)
-        WHERE latest = 1
+        -- A debit answers the latest pay credit before it only (one rent payment is not two sweeps):
+        -- a credit's span ends at the next credit, so a debit matches one credit and needs no ranking.
+        -- The holder's own accounts are told apart after this join, on the few debits it keeps.
+        SELECT y.account_key, y.cycle, o.txn_idx, o.ts, o.ts_s, o.amount, o.counterparty_key
+        FROM pay AS y JOIN debits AS o
+          ON o.account_key = y.account_key AND o.ts_s >= y.ts_s AND o.ts_s <= y.ts_s + $window_hours * 3600
+         AND (y.next_s IS NULL OR o.ts_s < y.next_s)
+        LEFT JOIN accounts AS c ON c.account_key = o.counterparty_key
+        WHERE o.channel IN ('cash', 'atm') OR o.party_id IS NULL OR c.party_id IS NULL OR o.party_id <> c.party_id
     ),
-    cycles AS (
-        SELECT y.account_key, y.cycle, y.txn_idx, y.ts, y.ts_s,
-               coalesce(s.out_amount, 0) >= $min_share * y.amount - 1e-6 AS swept
+    swept AS (
+        SELECT y.account_key, y.cycle, y.txn_idx, y.ts, y.ts_s
         FROM pay AS y
         LEFT JOIN (SELECT account_key, cycle, sum(amount) AS out_amount FROM sweeps GROUP BY account_key, cycle) AS s
           ON s.account_key = y.account_key AND s.cycle = y.cycle
-    ),
-    top AS (
-        SELECT account_key, cycle, counterparty_key
-        FROM (SELECT account_key, cycle, counterparty_key,
-                     row_number() OVER (PARTITION BY account_key, cycle ORDER BY -sum(amount), counterparty_key) AS r
-              FROM sweeps GROUP BY account_key, cycle, counterparty_key)
-        WHERE r = 1 AND counterparty_key IS NOT NULL
+        WHERE coalesce(s.out_amount, 0) >= $min_share * y.amount - 1e-6
     ),
     anchors AS (
+        -- Only swept cycles can end a window worth reporting: the last swept cycle of a qualifying
+        -- window is itself an anchor whose window holds the same swept cycles.
         SELECT k.account_key, k.cycle
-        FROM cycles AS k
-        JOIN cycles AS j ON j.account_key = k.account_key AND j.cycle BETWEEN k.cycle - $cycles + 1 AND k.cycle
+        FROM swept AS k
+        JOIN swept AS j ON j.account_key = k.account_key AND j.cycle BETWEEN k.cycle - $cycles + 1 AND k.cycle
         GROUP BY k.account_key, k.cycle
-        HAVING sum(CASE WHEN j.swept THEN 1 ELSE 0 END) >= $min_swept
+        HAVING count(*) >= $min_swept
     ),
     evidence AS (
         SELECT DISTINCT j.account_key, j.cycle, j.txn_idx, j.ts, j.ts_s
         FROM anchors AS k
-        JOIN cycles AS j ON j.account_key = k.account_key AND j.cycle BETWEEN k.cycle - $cycles + 1 AND k.cycle
-        WHERE j.swept
+        JOIN swept AS j ON j.account_key = k.account_key AND j.cycle BETWEEN k.cycle - $cycles + 1 AND k.cycle
     ),
     numbered AS (
         SELECT *, sum(CASE WHEN prev_cycle IS NULL OR cycle - prev_cycle >= $cycles THEN 1 ELSE 0 END)
                   OVER (PARTITION BY account_key ORDER BY cycle ROWS UNBOUNDED PRECEDING) AS episode
         FROM (SELECT *, lag(cycle) OVER (PARTITION BY account_key ORDER BY cycle) AS prev_cycle FROM evidence)
+    ),
+    evsweeps AS (
+        SELECT n.account_key, n.episode, n.cycle, s.txn_idx, s.ts, s.ts_s, s.amount, s.counterparty_key
+        FROM numbered AS n JOIN sweeps AS s ON s.account_key = n.account_key AND s.cycle = n.cycle
+    ),
+    top AS (
+        SELECT account_key, cycle, counterparty_key
+        FROM (SELECT account_key, cycle, counterparty_key,
+                     row_number() OVER (PARTITION BY account_key, cycle ORDER BY -sum(amount), counterparty_key) AS r
+              FROM evsweeps GROUP BY account_key, cycle, counterparty_key)
+        WHERE r = 1 AND counterparty_key IS NOT NULL
     ),
     episodes AS (
         SELECT n.account_key, n.episode, count(*) AS n_swept,
@@ -129,15 +145,14 @@ class FLW03(Indicator):
     ev AS (
         SELECT account_key, episode, txn_idx, ts, ts_s FROM numbered
         UNION
-        SELECT n.account_key, n.episode, s.txn_idx, s.ts, s.ts_s
-        FROM numbered AS n JOIN sweeps AS s ON s.account_key = n.account_key AND s.cycle = n.cycle
+        SELECT account_key, episode, txn_idx, ts, ts_s FROM evsweeps
     )
     SELECT ep.account_key, min(ev.ts) AS window_start, max(ev.ts) AS window_end,
            CAST(any_value(ep.n_swept) + CASE WHEN any_value(ep.same_recipient) THEN 0.5 ELSE 0 END AS DOUBLE) AS value,
            list(ev.txn_idx ORDER BY ev.ts_s, ev.txn_idx) AS evidence, any_value(ep.same_recipient) AS same_recipient
     FROM episodes AS ep JOIN ev ON ev.account_key = ep.account_key AND ev.episode = ep.episode
     GROUP BY ep.account_key, ep.episode
-    """)
+    """
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

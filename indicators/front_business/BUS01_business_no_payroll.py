@@ -25,7 +25,6 @@ the data does not cover completely are not judged.
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches
 from followmoney.params import Interval, Param
 
 
@@ -48,23 +47,40 @@ class BUS01(Indicator):
     role_hint = "front_business"
     score_doc = "0.3 at `min_credits`, +0.05 per further multiple of `min_credits`, capped at 0.45."
     reason = "credits of {value:,.0f} in {window_days} days without any payroll outflow"
-    sql = ("WITH " + name_matches("memo", "payroll_terms", cte="payroll_memo") + ",\n"
-           + name_matches("counterparty_name", "payroll_terms", cte="payroll_payee") + """,
-    business AS (
+    sql = """WITH business AS (
         SELECT c.account_key
         FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
         GROUP BY c.account_key
         HAVING bool_or(lower(k.account_type) = 'business')
     ),
+    firsts AS (
+        SELECT p.account_key, min(p.ts_s) AS first_s
+        FROM postings AS p JOIN business AS b ON b.account_key = p.account_key
+        GROUP BY p.account_key
+    ),
+    payroll_memo AS (
+        -- Payroll terms matched once per distinct memo or payee of the businesses' debits.
+        SELECT n.raw, min(l.tag) AS tag
+        FROM (SELECT DISTINCT memo AS raw FROM postings
+              WHERE amount < 0 AND memo IS NOT NULL AND account_key IN (SELECT account_key FROM firsts)) AS n
+        JOIN lists AS l ON l.list_name = 'payroll_terms' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw
+    ),
+    payroll_payee AS (
+        SELECT n.raw, min(l.tag) AS tag
+        FROM (SELECT DISTINCT counterparty_name AS raw FROM postings
+              WHERE amount < 0 AND counterparty_name IS NOT NULL AND account_key IN (SELECT account_key FROM firsts)) AS n
+        JOIN lists AS l ON l.list_name = 'payroll_terms' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw
+    ),
     data_end AS (SELECT max(ts_s) AS end_s FROM postings),
     legs AS (
+        -- The account's first posting comes from a grouped scan joined back, not a window over every posting.
         SELECT p.account_key, p.txn_idx, p.ts, p.amount,
-               CAST(floor((p.ts_s - min(p.ts_s) OVER (PARTITION BY p.account_key)) / ($window_days * 86400))
-                    AS BIGINT) AS period,
-               min(p.ts_s) OVER (PARTITION BY p.account_key) AS first_s,
+               CAST(floor((p.ts_s - f.first_s) / ($window_days * 86400)) AS BIGINT) AS period, f.first_s,
                p.amount < 0 AND (pm.raw IS NOT NULL OR pp.raw IS NOT NULL
                                  OR coalesce(p.merchant_group = 'government_tax', false)) AS is_payroll
-        FROM postings AS p JOIN business AS b ON b.account_key = p.account_key
+        FROM postings AS p JOIN firsts AS f ON f.account_key = p.account_key
         LEFT JOIN payroll_memo AS pm ON pm.raw = p.memo
         LEFT JOIN payroll_payee AS pp ON pp.raw = p.counterparty_name
     ),
@@ -87,7 +103,7 @@ class BUS01(Indicator):
            list(txn_idx ORDER BY ts, txn_idx) AS evidence, CAST(any_value(period) AS INTEGER) AS period_no
     FROM ranked WHERE r <= 20
     GROUP BY account_key, period
-    """)
+    """
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

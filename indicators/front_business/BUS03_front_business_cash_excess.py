@@ -83,22 +83,52 @@ class BUS03(Indicator):
         FROM venue AS v JOIN venue AS o ON o.vtype = v.vtype AND o.area = v.area AND o.account_key <> v.account_key
         GROUP BY v.account_key
     ),
-    peer_set AS (
-        -- The area's peers when there are enough of them, else every peer of the type.
-        SELECT v.account_key, o.account_key AS peer
+    grouped AS (
+        -- A venue's peers are the other venues of its group: its type in its area when the area has
+        -- `min_peers` others, else its type everywhere.
+        SELECT v.account_key, v.vtype, coalesce(ap.n, 0) >= $min_peers AS by_area,
+               CASE WHEN coalesce(ap.n, 0) >= $min_peers THEN v.area ELSE '' END AS garea
         FROM venue AS v LEFT JOIN area_peers AS ap ON ap.account_key = v.account_key
-        JOIN venue AS o ON o.vtype = v.vtype AND o.account_key <> v.account_key
-         AND (o.area = v.area OR coalesce(ap.n, 0) < $min_peers)
     ),
-    enough AS (SELECT account_key FROM peer_set GROUP BY account_key HAVING count(*) >= $min_peers),
-    pool AS (
-        SELECT s.account_key, m.cash,
-               row_number() OVER (PARTITION BY s.account_key ORDER BY m.cash, m.account_key, m.month) AS r,
-               count(*) OVER (PARTITION BY s.account_key) AS n
-        FROM peer_set AS s JOIN enough AS e ON e.account_key = s.account_key
-        JOIN monthly AS m ON m.account_key = s.peer
+    members AS (
+        SELECT g.vtype, g.by_area, g.garea, o.account_key
+        FROM (SELECT DISTINCT vtype, by_area, garea FROM grouped) AS g
+        JOIN venue AS o ON o.vtype = g.vtype AND (o.area = g.garea OR NOT g.by_area)
     ),
-    p95 AS (SELECT account_key, min(cash) AS p95 FROM pool WHERE r >= ceil(0.95 * n) GROUP BY account_key),
+    group_months AS (
+        -- Each group's months are ranked once, not once per venue over its peers' months.
+        SELECT b.vtype, b.by_area, b.garea, m.account_key, m.cash,
+               row_number() OVER (PARTITION BY b.vtype, b.by_area, b.garea ORDER BY m.cash, m.account_key, m.month) AS rk,
+               count(*) OVER (PARTITION BY b.vtype, b.by_area, b.garea) AS months
+        FROM members AS b JOIN monthly AS m ON m.account_key = b.account_key
+    ),
+    judged AS (
+        -- Venues with `min_peers` peers; k is the nearest rank of the p95 among their peers' months.
+        SELECT g.account_key, g.vtype, g.by_area, g.garea, coalesce(c.n, 0) AS own,
+               ceil(0.95 * (t.months - coalesce(c.n, 0))) AS k
+        FROM grouped AS g
+        JOIN (SELECT vtype, by_area, garea, count(*) AS size FROM members GROUP BY vtype, by_area, garea) AS s
+          ON s.vtype = g.vtype AND s.by_area = g.by_area AND s.garea = g.garea
+        JOIN (SELECT DISTINCT vtype, by_area, garea, months FROM group_months) AS t
+          ON t.vtype = g.vtype AND t.by_area = g.by_area AND t.garea = g.garea
+        LEFT JOIN (SELECT account_key, count(*) AS n FROM monthly GROUP BY account_key) AS c
+          ON c.account_key = g.account_key
+        WHERE s.size - 1 >= $min_peers
+    ),
+    p95 AS (
+        -- Without the venue's own months a group month's rank drops by the own months ranked before
+        -- it, so the peers' k-th month is among the group's ranks k .. k + own.
+        SELECT account_key, min(cash) AS p95
+        FROM (SELECT j.account_key, j.k, x.rk, x.cash, count(o.rk) AS own_before
+              FROM judged AS j
+              JOIN group_months AS x ON x.vtype = j.vtype AND x.by_area = j.by_area AND x.garea = j.garea
+               AND x.account_key <> j.account_key AND x.rk BETWEEN j.k AND j.k + j.own
+              LEFT JOIN group_months AS o ON o.vtype = j.vtype AND o.by_area = j.by_area AND o.garea = j.garea
+               AND o.account_key = j.account_key AND o.rk < x.rk
+              GROUP BY j.account_key, j.k, x.rk, x.cash)
+        WHERE rk - own_before >= k
+        GROUP BY account_key
+    ),
     flagged AS (
         SELECT m.account_key, m.month, m.cash / q.p95 AS ratio
         FROM monthly AS m JOIN p95 AS q ON q.account_key = m.account_key

@@ -51,14 +51,23 @@ class LAB01(Indicator):
     # Payee names and memos are each matched once per distinct value.
     sql = ("WITH " + name_matches("counterparty_name", "recruitment_agencies", cte="agency") + ",\n"
            + name_matches("memo", "recruitment_fee_terms", cte="fee_memo") + """,
+    unlicensed AS (SELECT raw FROM agency WHERE tag IS DISTINCT FROM 'licensed'),
+    -- Two disjoint scans whose filters DuckDB pushes into postings, not one OR over two left joins:
+    -- payments to an agency of concern, then fee memos of payments to anyone else.
+    -- (Inner joins with the small name sets, which DuckDB builds its hash table on.)
+    fees AS (
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount
+        FROM postings AS p JOIN unlicensed AS a ON a.raw = p.counterparty_name
+        WHERE p.amount < 0
+        UNION ALL
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount
+        FROM postings AS p JOIN fee_memo AS f ON f.raw = p.memo
+        WHERE p.amount < 0 AND (p.counterparty_name IS NULL OR p.counterparty_name NOT IN (SELECT raw FROM unlicensed))
+    ),
     events AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
-        FROM postings AS p
-        LEFT JOIN agency AS a ON a.raw = p.counterparty_name
-        LEFT JOIN fee_memo AS f ON f.raw = p.memo
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-          AND ((a.raw IS NOT NULL AND a.tag IS DISTINCT FROM 'licensed') OR f.raw IS NOT NULL)
+        FROM fees AS p JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer
     )""" + window_episodes("n >= $min_count", "$window_days * 86400"))
 
     @classmethod

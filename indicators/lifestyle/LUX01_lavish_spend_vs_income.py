@@ -54,17 +54,29 @@ class LUX01(Indicator):
         FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
         GROUP BY c.account_key
     ),
+    luxury_groups AS (
+        SELECT merchant_group
+        FROM (VALUES ('jewellery'), ('car_dealer'), ('nightlife'), ('medical_cosmetic')) AS t(merchant_group)
+    ),
+    luxury AS (
+        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR;
+        -- the groups are a semi join, which is pushed into the scan, where an IN list is not.
+        SELECT account_key, txn_idx, ts, ts_s, amount, merchant_group AS k FROM postings
+        WHERE amount < 0 AND merchant_group IN (SELECT merchant_group FROM luxury_groups)
+        UNION ALL
+        SELECT account_key, txn_idx, ts, ts_s, amount, 'luxury_brand' AS k FROM postings
+        WHERE amount < 0 AND counterparty_name IN (SELECT raw FROM matched)
+          AND merchant_group IS DISTINCT FROM 'jewellery' AND merchant_group IS DISTINCT FROM 'car_dealer'
+          AND merchant_group IS DISTINCT FROM 'nightlife'
+          AND merchant_group IS DISTINCT FROM 'medical_cosmetic'
+    ),
     events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               CASE WHEN p.merchant_group IN ('jewellery', 'car_dealer', 'nightlife', 'medical_cosmetic')
-                    THEN p.merchant_group ELSE 'luxury_brand' END AS k,
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.k,
                -- The spend that flags in one window; null (never reached) without a declared income.
                CASE WHEN i.declared_income > 0 THEN $income_share * i.declared_income * $window_days / 365.0 END AS ref
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
+        FROM luxury AS p JOIN accounts AS c ON c.account_key = p.account_key
         LEFT JOIN income AS i ON i.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-          AND (p.merchant_group IN ('jewellery', 'car_dealer', 'nightlife', 'medical_cosmetic') OR m.raw IS NOT NULL)
+        WHERE c.is_customer
     )""" + window_episodes("total >= ref OR n_distinct >= $min_categories", "$window_days * 86400",
                            value="sum(-amount)", ref=True,
                            extra=", CAST(count(DISTINCT k) AS INTEGER) AS n_categories")

@@ -74,7 +74,10 @@ class GEO06(Indicator):
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_country,
                lower(trim(p.memo)) AS memo_text
         FROM postings AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer AND p.amount < 0 AND p.merchant_group IN ('airline', 'rail', 'bus', 'travel_agency')
+        -- `IS NOT NULL` is pushed into the scan (an IN list of strings is not): uncategorised postings
+        -- are dropped before their columns are read.
+        WHERE c.is_customer AND p.amount < 0 AND p.merchant_group IS NOT NULL
+          AND p.merchant_group IN ('airline', 'rail', 'bus', 'travel_agency')
     ),
     flagged AS (
         SELECT *,

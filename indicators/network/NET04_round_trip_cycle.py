@@ -55,11 +55,18 @@ class NET04(Indicator):
     # it runs on Spark too; the time order and the amount floor keep the frontier small (background
     # transfers rarely chain in time at these amounts). A walk stops when it is back at its origin.
     sql = """
-    WITH moves AS (
+    WITH transfers AS (
         SELECT account_key AS src, counterparty_key AS dst, ts_s, txn_idx, -amount AS paid
         FROM postings
         WHERE amount < 0 AND -amount >= $min_ratio * $min_amount AND counterparty_key IS NOT NULL
           AND counterparty_key <> account_key AND channel IN ('p2p', 'transfer', 'wire', 'ach', 'cheque', 'crypto')
+    ),
+    -- Every leg of a cycle pays out of an account some transfer paid into and into an account that
+    -- pays some transfer out: the other transfers start or end only dead-end walks, so they are
+    -- dropped before the walks are joined.
+    moves AS (
+        SELECT src, dst, ts_s, txn_idx, paid FROM transfers
+        WHERE src IN (SELECT dst FROM transfers) AND dst IN (SELECT src FROM transfers)
     )""" + payment_walks(
         "{last} <> w.n0 AND {k} < $max_hops AND m.ts_s >= w.last_s\n"
         "          AND m.ts_s <= w.start_s + $window_days * 86400 AND m.paid >= $min_ratio * w.first_paid\n"

@@ -56,12 +56,19 @@ class NET08(Indicator):
     # Memos are matched once per distinct value; the self-join of window_episodes only sees payroll
     # credits, a handful per account and month.
     sql = ("WITH " + name_matches("memo", "payroll_terms", cte="payroll_memo") + """,
-    events AS (
+    payroll AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_key AS k
         FROM postings AS p
         JOIN payroll_memo AS m ON m.raw = p.memo
         JOIN accounts AS c ON c.account_key = p.account_key
         WHERE p.amount > 0 AND p.counterparty_key IS NOT NULL AND c.is_customer
+    ),
+    -- A window cannot hold more employers than the account has in all: accounts paid by fewer never
+    -- qualify, so their (many) salary credits stay out of the window join.
+    events AS (
+        SELECT account_key, txn_idx, ts, ts_s, amount, k FROM payroll
+        WHERE account_key IN (SELECT account_key FROM payroll GROUP BY account_key
+                              HAVING count(DISTINCT k) >= $min_employers)
     )""" + window_episodes("n_distinct >= $min_employers", "$window_days * 86400", value="count(DISTINCT k)"))
 
     @classmethod

@@ -49,19 +49,24 @@ class NET09(Indicator):
                  "(new phones and tablets are common).")
     reason = "{value:.0f} different devices used on the account within {window_days} days"
     # Only accounts that ever used `min_devices` devices enter the windowed self-join: most use one.
+    # Devices are normalised once per distinct (account, device id), not once per payment (blank ids
+    # are left out of the count, not filtered row by row): few accounts use enough devices, and only
+    # their payments are read again as events.
     sql = """
-    WITH device_rows AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, lower(trim(p.device_id)) AS k
-        FROM postings AS p
+    WITH device_keys AS (
+        SELECT p.account_key, lower(trim(p.device_id)) AS k
+        FROM (SELECT DISTINCT account_key, device_id FROM postings WHERE amount < 0 AND device_id IS NOT NULL) AS p
         JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND p.device_id IS NOT NULL AND trim(p.device_id) <> '' AND c.is_customer
+        WHERE c.is_customer
     ),
     candidates AS (
-        SELECT account_key FROM device_rows GROUP BY account_key HAVING count(DISTINCT k) >= $min_devices
+        SELECT account_key FROM device_keys GROUP BY account_key
+        HAVING count(DISTINCT CASE WHEN k <> '' THEN k END) >= $min_devices
     ),
     events AS (
-        SELECT d.account_key, d.txn_idx, d.ts, d.ts_s, d.amount, d.k
-        FROM device_rows AS d JOIN candidates AS c ON c.account_key = d.account_key
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, lower(trim(p.device_id)) AS k
+        FROM postings AS p JOIN candidates AS c ON c.account_key = p.account_key
+        WHERE p.amount < 0 AND p.device_id IS NOT NULL AND trim(p.device_id) <> ''
     )""" + window_episodes("n_distinct >= $min_devices", "$window_days * 86400", value="count(DISTINCT k)")
 
     @classmethod

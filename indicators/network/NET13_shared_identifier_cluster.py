@@ -70,13 +70,19 @@ class NET13(Indicator):
         LEFT JOIN identifier_exclusions AS x ON x.kind = k.kind AND x.key = k.key
         WHERE x.key IS NULL AND k.kind IN ('phone', 'email', 'device', 'address')
     ),
-    holders AS (
-        SELECT u.account_id, u.kind, u.key, coalesce(c.party_id, c.account_id) AS customer,
-               coalesce(h.surname, 'customer:' || coalesce(c.party_id, c.account_id)) AS surname
+    linked AS (
+        SELECT u.account_id, u.kind, u.key, coalesce(c.party_id, c.account_id) AS customer
         FROM usable AS u
         JOIN accounts AS c ON c.account_id = u.account_id
-        LEFT JOIN holder_names AS h ON h.account_id = u.account_id
         WHERE c.is_customer
+    ),
+    -- Most keys belong to one customer: they are dropped before the surnames are joined.
+    multi AS (SELECT kind, key FROM linked GROUP BY kind, key HAVING count(DISTINCT customer) >= 2),
+    holders AS (
+        SELECT l.account_id, l.kind, l.key, l.customer, coalesce(h.surname, 'customer:' || l.customer) AS surname
+        FROM linked AS l
+        JOIN multi AS m ON m.kind = l.kind AND m.key = l.key
+        LEFT JOIN holder_names AS h ON h.account_id = l.account_id
     ),
     shared AS (
         SELECT kind, key, count(DISTINCT surname) AS n_surnames

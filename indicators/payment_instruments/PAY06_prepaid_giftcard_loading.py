@@ -63,27 +63,41 @@ class PAY06(Indicator):
               "{window_days} days")
     sql = "WITH " + name_matches("counterparty_name", "giftcard_merchants") + """,
     loads AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer AND -p.amount >= $min_amount
-          AND (p.merchant_group = 'stored_value' OR m.raw IS NOT NULL)
+        -- Two scans DuckDB can push down (stored-value merchants; listed names) rather than one OR
+        -- over a LEFT JOIN; customers are picked after the selective filters.
+        SELECT l.account_key, l.txn_idx, l.ts, l.ts_s
+        FROM (SELECT account_key, txn_idx, ts, ts_s FROM postings
+              WHERE amount < 0 AND amount <= -$min_amount AND merchant_group = 'stored_value'
+              UNION ALL
+              SELECT account_key, txn_idx, ts, ts_s FROM postings
+              WHERE amount < 0 AND amount <= -$min_amount AND counterparty_name IN (SELECT raw FROM matched)
+                AND merchant_group IS DISTINCT FROM 'stored_value') AS l
+        JOIN accounts AS c ON c.account_key = l.account_key
+        WHERE c.is_customer
     ),
-    baskets AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, round(-p.amount, 2) AS basket,
-               row_number() OVER (PARTITION BY p.account_key ORDER BY -p.amount, p.txn_idx) AS r,
-               count(*) OVER (PARTITION BY p.account_key) AS n
+    round_buys AS (
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, round(-p.amount, 2) AS basket
         FROM postings AS p JOIN accounts AS c ON c.account_key = p.account_key
         WHERE p.amount < 0 AND c.is_customer AND p.merchant_group IN ('grocery', 'convenience')
+          AND round(-p.amount, 2) = $round_to * floor(round(-p.amount, 2) / $round_to)
     ),
     median AS (
-        -- Nearest-rank median of the customer's grocery and convenience baskets.
-        SELECT account_key, min(basket) AS median_basket FROM baskets WHERE r >= ceil(0.5 * n) GROUP BY account_key
+        -- Nearest-rank median of the customer's grocery and convenience baskets, for the few
+        -- customers with a round buy only (ranking every customer's baskets is the costly part).
+        SELECT account_key, min(basket) AS median_basket
+        FROM (SELECT account_key, round(-amount, 2) AS basket,
+                     row_number() OVER (PARTITION BY account_key ORDER BY -amount, txn_idx) AS r,
+                     count(*) OVER (PARTITION BY account_key) AS n
+              FROM postings
+              WHERE amount < 0 AND merchant_group IN ('grocery', 'convenience')
+                AND account_key IN (SELECT account_key FROM round_buys))
+        WHERE r >= ceil(0.5 * n)
+        GROUP BY account_key
     ),
     rounded AS (
         SELECT b.account_key, b.txn_idx, b.ts, b.ts_s
-        FROM baskets AS b JOIN median AS md ON md.account_key = b.account_key
-        WHERE b.basket = $round_to * floor(b.basket / $round_to) AND b.basket >= $basket_multiple * md.median_basket
+        FROM round_buys AS b JOIN median AS md ON md.account_key = b.account_key
+        WHERE b.basket >= $basket_multiple * md.median_basket
     ),
     events AS (
         SELECT account_key, txn_idx, ts, ts_s, 1 AS is_load, 0 AS is_rounded FROM loads

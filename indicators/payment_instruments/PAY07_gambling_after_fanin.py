@@ -58,9 +58,14 @@ class PAY07(Indicator):
               "{lookback_hours} h, or withdrawn again (>= {cashout_share:.0%}) within {cashout_days} days")
     sql = "WITH " + name_matches("counterparty_name", "gambling_operators") + """,
     legs AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.channel, p.counterparty_key, p.counterparty_name
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        WHERE p.merchant_group = 'gambling' OR m.raw IS NOT NULL
+        -- Two scans DuckDB can push down (the gambling merchant group; listed names), not one OR
+        -- over a LEFT JOIN of every posting.
+        SELECT account_key, txn_idx, ts, ts_s, amount, channel, counterparty_key, counterparty_name
+        FROM postings WHERE merchant_group = 'gambling'
+        UNION ALL
+        SELECT account_key, txn_idx, ts, ts_s, amount, channel, counterparty_key, counterparty_name
+        FROM postings
+        WHERE counterparty_name IN (SELECT raw FROM matched) AND merchant_group IS DISTINCT FROM 'gambling'
     ),
     operators AS (
         -- Both legs of a transaction carry its merchant name: the account that takes card payments

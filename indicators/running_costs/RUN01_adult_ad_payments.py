@@ -50,12 +50,24 @@ class RUN01(Indicator):
     reason = "{value:.0f} payments to ad sites within {window_days} days"
     # Names are matched once per distinct counterparty name, then joined back to the debits.
     sql = "WITH " + name_matches("counterparty_name", "ad_sites") + """,
+    ad_groups AS (
+        SELECT merchant_group FROM (VALUES ('adult_direct_marketing'), ('dating_escort')) AS t(merchant_group)
+    ),
+    ad_debits AS (
+        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR;
+        -- the groups are a semi join, which is pushed into the scan, where an IN list is not.
+        SELECT account_key, txn_idx, ts, ts_s, amount FROM postings
+        WHERE amount < 0 AND merchant_group IN (SELECT merchant_group FROM ad_groups)
+        UNION ALL
+        SELECT account_key, txn_idx, ts, ts_s, amount FROM postings
+        WHERE amount < 0 AND counterparty_name IN (SELECT raw FROM matched)
+          AND merchant_group IS DISTINCT FROM 'adult_direct_marketing'
+          AND merchant_group IS DISTINCT FROM 'dating_escort'
+    ),
     events AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.amount AS k
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-          AND (m.raw IS NOT NULL OR p.merchant_group IN ('adult_direct_marketing', 'dating_escort'))
+        FROM ad_debits AS p JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer
     )""" + window_episodes("n >= $min_count", "$window_days * 86400",
                            extra=", CAST(count(*) - count(DISTINCT amount) AS INTEGER) AS repeated_amounts")
 

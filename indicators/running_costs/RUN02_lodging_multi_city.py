@@ -44,12 +44,19 @@ class RUN02(Indicator):
     score_doc = "0.25 at `min_cities` cities, +0.05 per extra city, capped at 0.4."
     reason = "lodging charges in {value:.0f} cities within {window_days} days"
     sql = "WITH " + name_matches("counterparty_name", "short_stay_lodging") + """,
+    lodging AS (
+        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR.
+        SELECT account_key, txn_idx, ts, ts_s, amount, city FROM postings
+        WHERE amount < 0 AND city IS NOT NULL AND merchant_group = 'lodging'
+        UNION ALL
+        SELECT account_key, txn_idx, ts, ts_s, amount, city FROM postings
+        WHERE amount < 0 AND city IS NOT NULL AND counterparty_name IN (SELECT raw FROM matched)
+          AND merchant_group IS DISTINCT FROM 'lodging'
+    ),
     events AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, lower(trim(p.city)) AS k
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer AND p.city IS NOT NULL
-          AND (p.merchant_group = 'lodging' OR m.raw IS NOT NULL)
+        FROM lodging AS p JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer
     )""" + window_episodes("n >= $min_count AND n_distinct >= $min_cities", "$window_days * 86400",
                            value="count(DISTINCT k)", extra=", CAST(count(*) AS INTEGER) AS n_charges")
 

@@ -42,12 +42,19 @@ class RUN06(Indicator):
     score_doc = "0.25 at `min_providers` payees, +0.05 per extra payee, capped at 0.4."
     reason = "payments to {value:.0f} telecom providers within {window_days} days"
     sql = "WITH " + name_matches("counterparty_name", "telecom_providers") + """,
+    telecom AS (
+        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR.
+        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_name FROM postings
+        WHERE amount < 0 AND counterparty_name IS NOT NULL AND merchant_group = 'telecom'
+        UNION ALL
+        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_name FROM postings
+        WHERE amount < 0 AND counterparty_name IN (SELECT raw FROM matched)
+          AND merchant_group IS DISTINCT FROM 'telecom'
+    ),
     events AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, lower(trim(p.counterparty_name)) AS k
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer AND p.counterparty_name IS NOT NULL
-          AND (p.merchant_group = 'telecom' OR m.raw IS NOT NULL)
+        FROM telecom AS p JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer
     )""" + window_episodes("n_distinct >= $min_providers", "$window_days * 86400", value="count(DISTINCT k)")
 
     @classmethod

@@ -42,19 +42,25 @@ class RUN08(Indicator):
     role_hint = "controller"
     score_doc = "0.25 at `min_landlords` payees, +0.05 per extra payee, capped at 0.4."
     reason = "rent paid to {value:.0f} landlords within {window_days} days"
-    # Memos are classified once per distinct memo text, then joined back to the debits.
+    # Memos are classified once per distinct memo text, then joined back to the debits. The count keeps
+    # DuckDB from moving the regex below the grouping (it would then run once per posting, not per memo).
     sql = r"""
-    WITH rent_memo AS (
-        SELECT raw FROM (SELECT DISTINCT memo AS raw FROM postings WHERE memo IS NOT NULL)
-        WHERE regexp_matches(lower(raw), '\b(rent|lease)\b')
+    WITH memos AS (SELECT memo AS raw, count(*) AS n FROM postings GROUP BY memo),
+    rent_memo AS (SELECT raw FROM memos WHERE n > 0 AND regexp_matches(lower(raw), '\b(rent|lease)\b')),
+    rent AS (
+        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by rent memo), not one OR.
+        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_name, counterparty_key FROM postings
+        WHERE amount < 0 AND merchant_group = 'property_rental'
+        UNION ALL
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_name, p.counterparty_key
+        FROM postings AS p JOIN rent_memo AS r ON r.raw = p.memo
+        WHERE p.amount < 0 AND p.merchant_group IS DISTINCT FROM 'property_rental'
     ),
     events AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
                coalesce(lower(trim(p.counterparty_name)), CAST(p.counterparty_key AS VARCHAR)) AS k
-        FROM postings AS p LEFT JOIN rent_memo AS r ON r.raw = p.memo
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-          AND (r.raw IS NOT NULL OR p.merchant_group = 'property_rental')
+        FROM rent AS p JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer
     )""" + window_episodes("n_distinct >= $min_landlords", "$window_days * 86400", value="count(DISTINCT k)")
 
     @classmethod

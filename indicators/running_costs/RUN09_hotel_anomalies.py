@@ -66,15 +66,25 @@ class RUN09(Indicator):
     reason = ("{value:.0f} anomalous or round-amount lodging postings within {window_days} days (two rooms a night, "
               "equal refunds, unsettled pre-authorisations with cash, or round charges)")
     sql = "WITH " + name_matches("counterparty_name", "short_stay_lodging") + """,
+    -- Two disjoint scans whose filters DuckDB pushes into postings, not one OR over a left join:
+    -- lodging merchants by category, then listed names in any other category (an inner join with
+    -- the few listed names, which DuckDB builds its hash table on).
+    lodging_rows AS (
+        SELECT account_key, txn_idx, ts, ts_s, amount, local_day, local_hour, counterparty_name, memo
+        FROM postings WHERE merchant_group = 'lodging' AND counterparty_name IS NOT NULL
+        UNION ALL
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.local_day, p.local_hour, p.counterparty_name,
+               p.memo
+        FROM postings AS p JOIN matched AS m ON m.raw = p.counterparty_name
+        WHERE p.merchant_group IS DISTINCT FROM 'lodging'
+    ),
     lodging AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.local_day, p.counterparty_name AS merchant,
                CAST(floor((p.ts_s + ((p.local_hour - hour(p.ts) + 36) % 24 - 12) * 3600) / 86400) AS BIGINT) AS day,
                coalesce(contains(lower(p.memo), 'pre-auth') OR contains(lower(p.memo), 'preauth')
                         OR contains(lower(p.memo), 'auth hold'), false) AS is_preauth
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer AND p.counterparty_name IS NOT NULL
-          AND (p.merchant_group = 'lodging' OR m.raw IS NOT NULL)
+        FROM lodging_rows AS p JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer
     ),
     doubled AS (
         -- Two or more charges at one merchant on one local day: every one of them is evidence.
