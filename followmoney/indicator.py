@@ -279,7 +279,7 @@ def _check_streamable(expr: str) -> list[str]:
     for node in tree.find_all(exp.In):
         if len(node.expressions) >= 5:
             problems.append(f"an IN list of {len(node.expressions)} values is planned as a join by DuckDB, which "
-                            "loses the stored order of postings: write it as CASE ... WHEN ... THEN true")
+                            "loses the stored order of postings: use followmoney.kernels.inputs.one_of")
     return problems
 
 

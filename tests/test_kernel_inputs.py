@@ -130,3 +130,28 @@ def test_expressions_that_duckdb_would_plan_as_joins_are_refused():
         _indicator(id="CSH89", kernel_expressions={"is_p2p_credit": f"coalesce(channel IN ({six}), false)"})
     with pytest.raises(IndicatorDefinitionError, match="no subqueries"):
         _indicator(id="CSH88", kernel_expressions={"is_p2p_credit": "channel = (SELECT max(channel) FROM postings)"})
+
+
+def test_one_of_is_exact_on_followmoney_vocabularies_and_refuses_free_text():
+    """`one_of` relies on merchant groups and channels holding no '|': checked on the shipped data."""
+    import csv
+    import re
+    from importlib import resources
+
+    import duckdb
+
+    from followmoney.kernels.inputs import one_of
+    from followmoney.schema import CHANNELS
+
+    text = resources.files("followmoney.data").joinpath("mcc_groups.csv").read_text(encoding="utf-8")
+    groups = sorted({row["merchant_group"] for row in csv.DictReader(text.splitlines())})
+    assert groups and all(re.fullmatch(r"[a-z0-9_]+", g) for g in [*groups, *CHANNELS])
+    picked = groups[::3]
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT g, {one_of('merchant_group', picked)} FROM (SELECT unnest(?) AS merchant_group, "
+                       "unnest(?) AS g)", [[*groups, None, "lodg", ""], [*groups, None, "lodg", ""]]).fetchall()
+    assert {g: hit for g, hit in rows} == {g: g in picked for g in [*groups, None, "lodg", ""]}
+    with pytest.raises(ValueError):
+        one_of("memo", ["rent"])
+    with pytest.raises(ValueError):
+        one_of("merchant_group", ["a|b"])

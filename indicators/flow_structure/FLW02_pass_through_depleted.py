@@ -38,6 +38,7 @@ import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.kernels.inputs import one_of
 from followmoney.kernels.living import round_cents
 from followmoney.params import Interval, Param
 
@@ -273,10 +274,8 @@ class FLW02(Indicator):
                      "data_end_s": "int64"}
     # Groceries, utilities and rent: by merchant group, or a memo with the word "rent". The ILIKE is a
     # cheap first test (a memo with the word contains the letters): it spares lower-casing most memos.
-    kernel_expressions = {"is_living_cost": "coalesce(merchant_group IN ("
-                          + ", ".join(f"'{g}'" for g in LIVING_GROUPS)
-                          + "), false) OR coalesce(memo ILIKE '%rent%' AND contains(' ' || lower(memo) || ' ', ' rent '), "
-                            "false)"}
+    kernel_expressions = {"is_living_cost": one_of("merchant_group", LIVING_GROUPS)
+                          + " OR coalesce(memo ILIKE '%rent%' AND contains(' ' || lower(memo) || ' ', ' rent '), false)"}
     kernel_details = {"credits": "float64", "debits": "float64"}
 
     @classmethod

@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
+from followmoney.kernels.inputs import one_of
 from followmoney.kernels.living import episode_ends, round_cents
 from followmoney.params import Interval, Param
 
@@ -219,10 +220,7 @@ class RUN10(Indicator):
     kernel = living_costs_kernel
     kernel_inputs = {"ts_s": "int64", "local_day": "int64", "amount": "float64", "is_upkeep": "int8",
                      "is_customer": "int8", "declared_income": "float64"}
-    # A CASE, not `merchant_group IN (...)`: DuckDB plans an IN list this long as a join, whose output
-    # loses the stored postings order the kernel pass streams in (it would have to sort).
-    kernel_expressions = {"is_upkeep": "CASE merchant_group " + " ".join(f"WHEN '{g}' THEN true" for g in UPKEEP_GROUPS)
-                                       + " ELSE false END"}
+    kernel_expressions = {"is_upkeep": one_of("merchant_group", UPKEEP_GROUPS)}
     kernel_details = {"upkeep_spend": "float64"}
 
     @classmethod
