@@ -53,14 +53,11 @@ class CSH05(Indicator):
               "within {window_days} days")
     # Days are integers (local_day), so the RANGE frame counts calendar days exactly in any engine.
     sql = """
-    WITH deposits AS (
-        SELECT account_key, local_day, txn_idx, ts, ts_s, amount
+    WITH split_days AS (
+        -- Days are found from three columns; the evidence columns are read below for the few split days.
+        SELECT account_key, local_day
         FROM postings
         WHERE channel = 'cash' AND amount > 0 AND amount < $threshold
-    ),
-    split_days AS (
-        SELECT account_key, local_day
-        FROM deposits
         GROUP BY account_key, local_day
         HAVING count(*) >= $min_count AND sum(amount) > $threshold
     ),
@@ -93,8 +90,9 @@ class CSH05(Indicator):
            CAST(count(DISTINCT d.local_day) AS DOUBLE) AS value,
            list(d.txn_idx ORDER BY d.ts_s, d.txn_idx) AS evidence,
            round(sum(d.amount), 2) AS total_amount
-    FROM deposits AS d
+    FROM postings AS d
     JOIN numbered AS n ON n.account_key = d.account_key AND n.local_day = d.local_day
+    WHERE d.channel = 'cash' AND d.amount > 0 AND d.amount < $threshold
     GROUP BY d.account_key, n.episode
     """
 

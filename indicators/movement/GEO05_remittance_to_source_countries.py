@@ -48,7 +48,7 @@ class GEO05(Indicator):
     sql = """
     WITH risky AS (
         SELECT DISTINCT n.cc
-        FROM (SELECT DISTINCT counterparty_country AS cc FROM postings WHERE counterparty_country IS NOT NULL) AS n
+        FROM (SELECT DISTINCT counterparty_country AS cc FROM postings) AS n  -- a null country matches no list value
         JOIN lists AS l ON l.list_name = 'thb_risk_countries' AND l.value = lower(trim(n.cc))
     ),
     generic AS (
@@ -58,13 +58,21 @@ class GEO05(Indicator):
         WHERE l.value IS NOT NULL OR trim(n.memo_text) = ''
     ),
     events AS (
+        -- Two disjoint scans DuckDB pushes into postings (by channel, then by money-transfer MCC group),
+        -- not one OR; each joins the few risky countries (distinct, so no duplicate rows) as its build side.
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_country AS k
-        FROM postings AS p JOIN risky AS r ON r.cc = p.counterparty_country
+        FROM (SELECT q.account_key, q.txn_idx, q.ts, q.ts_s, q.amount, q.counterparty_country, q.memo
+              FROM postings AS q JOIN risky AS r ON r.cc = q.counterparty_country
+              WHERE q.amount < 0
+                AND q.channel IN (SELECT channel FROM (VALUES ('wire'), ('transfer'), ('p2p'), ('other')) AS t(channel))
+              UNION ALL
+              SELECT q.account_key, q.txn_idx, q.ts, q.ts_s, q.amount, q.counterparty_country, q.memo
+              FROM postings AS q JOIN risky AS r ON r.cc = q.counterparty_country
+              WHERE q.amount < 0 AND q.merchant_group = 'money_transfer'
+                AND (q.channel IS NULL OR q.channel NOT IN ('wire', 'transfer', 'p2p', 'other'))) AS p
         JOIN accounts AS c ON c.account_key = p.account_key
         LEFT JOIN generic AS g ON g.memo_text = p.memo
-        WHERE p.amount < 0 AND c.is_customer
-          AND (p.channel IN ('wire', 'transfer', 'p2p', 'other') OR p.merchant_group = 'money_transfer')
-          AND (p.memo IS NULL OR g.memo_text IS NOT NULL)
+        WHERE c.is_customer AND (p.memo IS NULL OR g.memo_text IS NOT NULL)
     )""" + window_episodes("n >= $min_count", "$window_days * 86400",
                            extra=", CAST(count(DISTINCT k) AS INTEGER) AS n_countries")
 

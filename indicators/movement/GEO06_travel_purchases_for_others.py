@@ -61,23 +61,24 @@ class GEO06(Indicator):
               "or one-way from THB-risk countries")
     sql = """
     WITH risky AS (
-        SELECT DISTINCT n.cc
-        FROM (SELECT DISTINCT counterparty_country AS cc FROM postings WHERE counterparty_country IS NOT NULL) AS n
-        JOIN lists AS l ON l.list_name = 'thb_risk_countries' AND l.value = lower(trim(n.cc))
-    ),
-    holders AS (
-        SELECT DISTINCT c.account_key, lower(trim(k.name)) AS holder
-        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
-        WHERE k.name IS NOT NULL
+        -- The list's values, matched per ticket below: no scan of every posting's country.
+        SELECT DISTINCT value FROM lists WHERE list_name = 'thb_risk_countries'
     ),
     tickets AS (
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_country,
                lower(trim(p.memo)) AS memo_text
         FROM postings AS p JOIN accounts AS c ON c.account_key = p.account_key
-        -- `IS NOT NULL` is pushed into the scan (an IN list of strings is not): uncategorised postings
-        -- are dropped before their columns are read.
-        WHERE c.is_customer AND p.amount < 0 AND p.merchant_group IS NOT NULL
-          AND p.merchant_group IN ('airline', 'rail', 'bus', 'travel_agency')
+        -- A semi join on a VALUES table is pushed into the scan (an IN list of strings is not): other
+        -- postings are dropped before their columns are read.
+        WHERE c.is_customer AND p.amount < 0
+          AND p.merchant_group IN (SELECT merchant_group
+                                   FROM (VALUES ('airline'), ('rail'), ('bus'), ('travel_agency')) AS t(merchant_group))
+    ),
+    holders AS (
+        SELECT DISTINCT c.account_key, lower(trim(k.name)) AS holder
+        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
+        -- Only the holders of accounts that bought tickets: the others are never looked up.
+        WHERE k.name IS NOT NULL AND c.account_key IN (SELECT account_key FROM tickets)
     ),
     flagged AS (
         SELECT *,
@@ -97,13 +98,13 @@ class GEO06(Indicator):
     passengers AS (
         -- The one-way mark is cut off the name: ' one-way' and ' one way' are 8 characters, ' ow' 3.
         SELECT n.account_key, n.txn_idx, n.ts, n.ts_s, n.amount,
-               CASE WHEN n.one_way = 1 AND r.cc IS NOT NULL THEN 1 ELSE 0 END AS risky_one_way,
+               CASE WHEN n.one_way = 1 AND r.value IS NOT NULL THEN 1 ELSE 0 END AS risky_one_way,
                CASE WHEN n.pax_colon IS NULL OR n.pax_colon = '' THEN NULL
                     WHEN ends_with(n.pax_colon, ' one-way') OR ends_with(n.pax_colon, ' one way')
                          THEN trim(substring(n.pax_colon, 1, length(n.pax_colon) - 8))
                     WHEN ends_with(n.pax_colon, ' ow') THEN trim(substring(n.pax_colon, 1, length(n.pax_colon) - 3))
                     ELSE n.pax_colon END AS passenger
-        FROM named AS n LEFT JOIN risky AS r ON r.cc = n.counterparty_country
+        FROM named AS n LEFT JOIN risky AS r ON r.value = lower(trim(n.counterparty_country))
     ),
     events AS (
         SELECT t.account_key, t.txn_idx, t.ts, t.ts_s, t.amount, t.risky_one_way,

@@ -52,8 +52,11 @@ class NET05(Indicator):
     WITH moves AS (
         SELECT account_key AS src, counterparty_key AS dst, ts, ts_s, txn_idx, -amount AS paid
         FROM postings
-        WHERE amount < 0 AND counterparty_key IS NOT NULL AND counterparty_key <> account_key
-          AND channel IN ('p2p', 'transfer', 'wire', 'crypto')
+        -- A semi join on a VALUES table is pushed into the scan (an IN list of strings is not). Every move
+        -- of a leg carries at least min_ratio * min_amount (the split at least min_amount, the gathering
+        -- leg min_ratio of the split, min_ratio <= 1): smaller payments are dropped in the scan.
+        WHERE amount <= -($min_ratio * $min_amount) AND counterparty_key IS NOT NULL AND counterparty_key <> account_key
+          AND channel IN (SELECT channel FROM (VALUES ('p2p'), ('transfer'), ('wire'), ('crypto')) AS t(channel))
     ),
     legs AS (
         SELECT a.src AS origin, a.dst AS mid, b.dst AS gatherer, b.txn_idx AS gather_txn, b.ts AS gather_ts,
@@ -63,12 +66,17 @@ class NET05(Indicator):
          AND b.paid >= $min_ratio * a.paid AND b.dst <> a.src
         WHERE a.paid >= $min_amount
     ),
+    -- A window cannot hold more intermediaries than the pair has in all: pairs with fewer than
+    -- min_paths are dropped before the sliding count.
+    pairs AS (
+        SELECT origin, gatherer FROM legs GROUP BY origin, gatherer HAVING count(DISTINCT mid) >= $min_paths
+    ),
     anchors AS (
         SELECT origin, gatherer, gather_s AS end_s
-        FROM (SELECT origin, gatherer, gather_s,
-                     count(DISTINCT mid) OVER (PARTITION BY origin, gatherer ORDER BY gather_s
+        FROM (SELECT l.origin, l.gatherer, l.gather_s,
+                     count(DISTINCT l.mid) OVER (PARTITION BY l.origin, l.gatherer ORDER BY l.gather_s
                          RANGE BETWEEN $window_days * 86400 PRECEDING AND CURRENT ROW) AS n_mid
-              FROM legs)
+              FROM legs AS l JOIN pairs AS q ON q.origin = l.origin AND q.gatherer = l.gatherer)
         WHERE n_mid >= $min_paths
     ),
     -- One row per gathering payment: its payer is the intermediary, so DISTINCT leaves each once.

@@ -63,12 +63,12 @@ class NET13(Indicator):
     # builds them before detect), so both agree on what may link; the anti-join is the portable form
     # of `usable_keys_sql`. IP addresses are left out: carrier NAT shares them between strangers.
     sql = """
-    WITH """ + surnames_cte("holder_names", "relation = 'holder'", home_and_kind=False) + """,
-    usable AS (
+    WITH usable AS (
         SELECT k.account_id, k.kind, k.key AS key
         FROM identifier_keys AS k
         LEFT JOIN identifier_exclusions AS x ON x.kind = k.kind AND x.key = k.key
-        WHERE x.key IS NULL AND k.kind IN ('phone', 'email', 'device', 'address')
+        WHERE x.key IS NULL
+          AND k.kind IN (SELECT kind FROM (VALUES ('phone'), ('email'), ('device'), ('address')) AS t(kind))
     ),
     linked AS (
         SELECT u.account_id, u.kind, u.key, coalesce(c.party_id, c.account_id) AS customer
@@ -76,8 +76,15 @@ class NET13(Indicator):
         JOIN accounts AS c ON c.account_id = u.account_id
         WHERE c.is_customer
     ),
-    -- Most keys belong to one customer: they are dropped before the surnames are joined.
-    multi AS (SELECT kind, key FROM linked GROUP BY kind, key HAVING count(DISTINCT customer) >= 2),
+    -- Most keys belong to one customer: they are dropped before the surnames are joined. Two distinct
+    -- customers is min < max, which needs no distinct hash table per key.
+    multi AS (SELECT kind, key FROM linked GROUP BY kind, key HAVING min(customer) < max(customer)),
+    multi_accounts AS (
+        SELECT DISTINCT l.account_id FROM linked AS l JOIN multi AS m ON m.kind = l.kind AND m.key = l.key
+    ),
+    -- Surnames only of the holders of shared keys, not of every customer.
+    """ + surnames_cte("holder_names", "relation = 'holder' AND account_id IN (SELECT account_id FROM multi_accounts)",
+                       home_and_kind=False) + """,
     holders AS (
         SELECT l.account_id, l.kind, l.key, l.customer, coalesce(h.surname, 'customer:' || l.customer) AS surname
         FROM linked AS l

@@ -76,9 +76,16 @@ class PAY06(Indicator):
         WHERE c.is_customer
     ),
     round_buys AS (
+        -- Two disjoint amount ranges DuckDB applies in the scan, before the costly rounding test: a round
+        -- basket is 0 (amount above -0.005) or at least `round_to` (amount at most 0.005 - `round_to`).
         SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, round(-p.amount, 2) AS basket
-        FROM postings AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer AND p.merchant_group IN ('grocery', 'convenience')
+        FROM (SELECT account_key, txn_idx, ts, ts_s, amount, merchant_group FROM postings
+              WHERE amount < 0 AND amount > -0.01
+              UNION ALL
+              SELECT account_key, txn_idx, ts, ts_s, amount, merchant_group FROM postings
+              WHERE amount <= -0.01 AND amount < 0.01 - $round_to) AS p
+        JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE c.is_customer AND p.merchant_group IN ('grocery', 'convenience')
           AND round(-p.amount, 2) = $round_to * floor(round(-p.amount, 2) / $round_to)
     ),
     median AS (
