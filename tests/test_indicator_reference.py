@@ -163,12 +163,17 @@ def test_kernel_python_and_jitted_agree():
     assert len(jit[0]) > 0, "the random data should produce some hits"
 
 
+@pytest.mark.parametrize("min_rows", [1, 4, 100])
 @pytest.mark.parametrize("batch", [1, 2, 3, 7, 100])
-def test_buckets_never_split_an_account(batch):
+def test_buckets_never_split_an_account(batch, min_rows):
     keys = np.array([0, 0, 0, 1, 2, 2, 2, 2, 3, 4, 4], dtype=np.int32)
     table = pa.table({"account_key": keys, "row": np.arange(len(keys))})
-    buckets = list(split_at_accounts(table.to_batches(max_chunksize=batch)))
+    buckets = list(split_at_accounts(table.to_batches(max_chunksize=batch), min_rows))
     assert sum(b.num_rows for b in buckets) == len(keys)
+    # Batches are gathered up to `min_rows` before a cut (the last account waits for the next cut).
+    assert len(buckets) <= len(list(split_at_accounts(table.to_batches(max_chunksize=batch))))
+    if min_rows >= len(keys):
+        assert len(buckets) == 1
     seen = [set(b.column("account_key").to_pylist()) for b in buckets]
     for i, s in enumerate(seen):
         for other in seen[i + 1:]:

@@ -45,8 +45,10 @@ class DuckDBEngine(Engine):
 
     Args:
         ws: the workspace holding `postings`, `accounts` and `txns`.
-        bucket_rows: postings fetched per Arrow batch (default: env FOLLOWMONEY_BUCKET_ROWS or 2^21);
-            buckets hold whole accounts, so one bucket may exceed it by one account's rows.
+        bucket_rows: postings per bucket of the kernel pass (default: env FOLLOWMONEY_BUCKET_ROWS or
+            2^19, the fastest of 2^17..2^21 at 10^7 postings: large enough to amortise each
+            bucket's fixed work, small enough for reading and kernels to overlap); buckets hold
+            whole accounts, so one bucket may exceed it by one account's rows.
     """
 
     name = "duckdb"
@@ -54,7 +56,7 @@ class DuckDBEngine(Engine):
     def __init__(self, ws: Workspace, bucket_rows: int | None = None):
         self.ws = ws
         # FOLLOWMONEY_BUCKET_ROWS trades memory for fewer hand-offs; tests shrink it to split accounts.
-        self.bucket_rows = bucket_rows or int(os.environ.get("FOLLOWMONEY_BUCKET_ROWS", 1 << 21))
+        self.bucket_rows = bucket_rows or int(os.environ.get("FOLLOWMONEY_BUCKET_ROWS", 1 << 19))
 
     def run_sql_indicator(self, cls: type[Indicator], params: dict[str, Any]) -> pa.Table:
         """Run one SQL indicator; columns beyond the raw hit contract become the `details` JSON."""
@@ -108,11 +110,12 @@ class DuckDBEngine(Engine):
         threads = int(self.ws.con.execute("SELECT current_setting('threads')").fetchone()[0])
         try:
             with (cursor.sql(query).to_arrow_reader(batch_size=self.bucket_rows) as reader,
-                  contextlib.closing(prefetched(reader)) as batches,
+                  contextlib.closing(prefetched(split_at_accounts(reader, self.bucket_rows))) as buckets,
                   ThreadPoolExecutor(max_workers=threads, thread_name_prefix="followmoney-kernel")
                   if threads > 1 and len(plan) > 1 else contextlib.nullcontext() as pool):
                 # `closing` stops the prefetching thread before the reader it reads from is closed.
-                for bucket in split_at_accounts(batches):
+                # Buckets are gathered in that thread too, so whole buckets wait ready in its queue.
+                for bucket in buckets:
                     if not sort:
                         last = _check_order(bucket, last)
                     keys = bucket.column("account_key").to_numpy()
