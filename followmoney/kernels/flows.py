@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from followmoney.kernels.living import round_cents
+from followmoney.kernels.windows import empty_rows, empty_values
 
 
 @numba.njit(cache=True, nogil=True)
@@ -51,11 +52,6 @@ def counterparty_keys(counterparty_key):  # pragma: no cover - jitted; tested th
             if k > top:
                 top = k
     return keys, top + 1
-
-
-# Cents as DuckDB's round(x, 2) gives them: one definition for every kernel (the exact binary value,
-# halves away from zero); `x * 100` rounded in doubles differs on values such as 0.345.
-round2 = round_cents
 
 
 @numba.njit(cache=True, nogil=True)
@@ -153,18 +149,6 @@ def earliest_latest(hit_rows, ts):  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, nogil=True)
-def empty_rows():  # pragma: no cover - jitted
-    """An empty typed list of int64 (rows, pointers) to append hits to."""
-    return [np.int64(0) for _ in range(0)]
-
-
-@numba.njit(cache=True, nogil=True)
-def empty_values():  # pragma: no cover - jitted
-    """An empty typed list of float64 (values, details) to append hits to."""
-    return [np.float64(0) for _ in range(0)]
-
-
-@numba.njit(cache=True, nogil=True)
 def pack_hits(start_row, end_row, value, ev_ptr, ev_rows, details, n_details):  # pragma: no cover - jitted
     """The 6-array kernel result: hit arrays and `details` reshaped to (n_hits, n_details)."""
     n = len(start_row)
@@ -233,6 +217,6 @@ def fan_episodes(offsets, ts_s, ts, amount, key, n_keys, candidate, window_s, mi
             for r in hit_rows:
                 ev_rows.append(r)
             ev_ptr.append(np.int64(len(ev_rows)))
-            details.append(round2(total))
+            details.append(round_cents(total))
             details.append(np.float64(len(hit_rows)))
     return pack_hits(start_row, end_row, value, ev_ptr, ev_rows, details, 2)

@@ -17,8 +17,15 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def _empty_i64():  # pragma: no cover - jitted
+def empty_rows():  # pragma: no cover - jitted
+    """An empty typed list of int64 (rows, pointers) to append hits to."""
     return [np.int64(0) for _ in range(0)]
+
+
+@numba.njit(cache=True, nogil=True)
+def empty_values():  # pragma: no cover - jitted
+    """An empty typed list of float64 (values, details) to append hits to."""
+    return [np.float64(0) for _ in range(0)]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -70,11 +77,11 @@ def count_share_windows(offsets, ts_s, in_class, flagged, window_s, min_count, m
         min_share: smallest share of flagged among class events in the window.
         min_history_s: how long the account must have been seen before the window's end.
     """
-    start_row = _empty_i64()
-    end_row = _empty_i64()
-    value = [np.float64(0) for _ in range(0)]
+    start_row = empty_rows()
+    end_row = empty_rows()
+    value = empty_values()
     ev_ptr = [np.int64(0)]
-    ev_rows = _empty_i64()
+    ev_rows = empty_rows()
     for a in range(len(offsets) - 1):
         lo, hi = offsets[a], offsets[a + 1]
         rows = np.flatnonzero(in_class[lo:hi]) + lo

@@ -40,6 +40,7 @@ import numpy as np
 from followmoney.indicator import Indicator
 from followmoney.kernels.inputs import one_of
 from followmoney.kernels.living import round_cents
+from followmoney.kernels.windows import empty_rows, empty_values
 from followmoney.params import Interval, Param
 
 LIVING_GROUPS = ("grocery", "utilities", "property_rental")
@@ -78,13 +79,13 @@ def pass_through_kernel(offsets, ts_s, amount, txn_idx, is_living_cost, data_end
     """
     period = np.int64(period_days)
     hold_s = np.int64(max_hold_hours) * 3600
-    start_row = [np.int64(0) for _ in range(0)]
-    end_row = [np.int64(0) for _ in range(0)]
-    value = [np.float64(0) for _ in range(0)]
+    start_row = empty_rows()
+    end_row = empty_rows()
+    value = empty_values()
     ev_ptr = [np.int64(0)]
-    ev_rows = [np.int64(0) for _ in range(0)]
-    credits_out = [np.float64(0) for _ in range(0)]
-    debits_out = [np.float64(0) for _ in range(0)]
+    ev_rows = empty_rows()
+    credits_out = empty_values()
+    debits_out = empty_values()
     for a in range(len(offsets) - 1):
         lo, hi = offsets[a], offsets[a + 1]
         n = hi - lo

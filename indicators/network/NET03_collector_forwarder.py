@@ -31,11 +31,10 @@ from followmoney.kernels.flows import (
     counterparty_keys,
     distinct_anchors,
     earliest_latest,
-    empty_rows,
-    empty_values,
     pack_hits,
-    round2,
 )
+from followmoney.kernels.living import round_cents
+from followmoney.kernels.windows import empty_rows, empty_values
 from followmoney.params import Interval, Param
 from followmoney.schema import CHANNELS
 
@@ -101,7 +100,7 @@ def collector_forwarder_kernel(offsets, ts_s, ts, txn_idx, amount, channel_code,
             total_in = 0.0
             for r in in_rows:
                 total_in += amount[r]
-            inflow = round2(total_in)
+            inflow = round_cents(total_in)
             # Paid per recipient, over the keys this episode touches (stamped, never cleared).
             stamp += 1
             touched = empty_rows()
@@ -116,7 +115,7 @@ def collector_forwarder_kernel(offsets, ts_s, ts, txn_idx, amount, channel_code,
             keys = np.sort(np.array(touched, dtype=np.int64))
             rounded = np.empty(len(keys), dtype=np.float64)
             for j in range(len(keys)):
-                rounded[j] = -round2(paid[keys[j]])
+                rounded[j] = -round_cents(paid[keys[j]])
             # Largest first; the stable sort keeps ascending keys among equal amounts.
             order = np.argsort(rounded, kind="mergesort")
             n_top = min(max_recipients, len(keys))
@@ -124,7 +123,7 @@ def collector_forwarder_kernel(offsets, ts_s, ts, txn_idx, amount, channel_code,
             for j in range(n_top):
                 total_out -= rounded[order[j]]
                 top_mark[keys[order[j]]] = stamp
-            forwarded = round2(total_out)
+            forwarded = round_cents(total_out)
             if not forwarded >= min_ratio * inflow:
                 continue
             hit_rows = empty_rows()

@@ -30,11 +30,10 @@ from followmoney.kernels.flows import (
     anchored_episodes,
     counterparty_keys,
     earliest_latest,
-    empty_rows,
-    empty_values,
     pack_hits,
-    round2,
 )
+from followmoney.kernels.living import round_cents
+from followmoney.kernels.windows import empty_rows, empty_values
 from followmoney.params import Interval, Param
 from followmoney.schema import CHANNELS
 
@@ -155,8 +154,8 @@ def gather_scatter_kernel(offsets, ts_s, ts, account_key, amount, channel_code, 
             for r in hit_rows:
                 ev_rows.append(r)
             ev_ptr.append(np.int64(len(ev_rows)))
-            details.append(round2(inflow))
-            details.append(round2(outflow))
+            details.append(round_cents(inflow))
+            details.append(round_cents(outflow))
     return pack_hits(start_row, end_row, value, ev_ptr, ev_rows, details, 2)
 
 

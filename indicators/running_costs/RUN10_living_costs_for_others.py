@@ -37,6 +37,7 @@ import numpy as np
 from followmoney.indicator import Indicator
 from followmoney.kernels.inputs import one_of
 from followmoney.kernels.living import episode_ends, round_cents
+from followmoney.kernels.windows import empty_rows, empty_values
 from followmoney.params import Interval, Param
 
 UPKEEP_GROUPS = ("lodging", "airline", "rail", "bus", "travel_agency", "rideshare", "car_rental", "pharmacy",
@@ -62,12 +63,12 @@ def living_costs_kernel(offsets, ts_s, local_day, amount, is_upkeep, is_customer
     w = np.int64(window_days)
     b = np.int64(baseline_days)
     gap_s = w * 86400
-    start_row = [np.int64(0) for _ in range(0)]
-    end_row = [np.int64(0) for _ in range(0)]
-    value = [np.float64(0) for _ in range(0)]
+    start_row = empty_rows()
+    end_row = empty_rows()
+    value = empty_values()
     ev_ptr = [np.int64(0)]
-    ev_rows = [np.int64(0) for _ in range(0)]
-    spends = [np.float64(0) for _ in range(0)]
+    ev_rows = empty_rows()
+    spends = empty_values()
     # Scratch arrays sized for the longest account, reused account after account.
     longest = 0
     for a in range(len(offsets) - 1):
@@ -137,8 +138,8 @@ def living_costs_kernel(offsets, ts_s, local_day, amount, is_upkeep, is_customer
         for k in range(n_days):
             prefix[k + 1] = prefix[k] + daily[k]
         period_income = income * w / 365.0
-        anchor_day = [np.int64(0) for _ in range(0)]
-        anchor_ratio = [np.float64(0) for _ in range(0)]
+        anchor_day = empty_rows()
+        anchor_ratio = empty_values()
         r0 = 0
         p0 = 0
         for k in range(n_days):
@@ -161,8 +162,8 @@ def living_costs_kernel(offsets, ts_s, local_day, amount, is_upkeep, is_customer
             continue
         adays = np.array(anchor_day, dtype=np.int64)
         aratio = np.array(anchor_ratio, dtype=np.float64)
-        evidence = [np.int64(0) for _ in range(0)]
-        ratio = [np.float64(0) for _ in range(0)]
+        evidence = empty_rows()
+        ratio = empty_values()
         for k in range(n_up):
             # Anchors whose window [a - w + 1, a] holds this day: a in [day, day + w - 1].
             i0 = np.searchsorted(adays, row_day[k], side="left")
