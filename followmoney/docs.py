@@ -31,6 +31,10 @@ def kernel_inputs_lines(cls: type[Indicator]) -> list[str]:
     for name, dtype in cls.kernel_inputs.items():
         if name in cls.kernel_expressions:
             what = f"per posting: `{' '.join(cls.kernel_expressions[name].split())}`"
+        elif name in cls.kernel_lookups:
+            lookup = cls.kernel_lookups[name]
+            what = (f"per distinct `{lookup.column}` (`raw`, from `{{values}}`), else {lookup.missing:g}: "
+                    f"`{' '.join(lookup.sql.split())}`")
         elif name in ACCOUNT_INPUTS:
             what = "per account (`followmoney/kernels/inputs.py`)"
         else:

@@ -15,7 +15,8 @@ Both implementations produce the same hit shape (see `followmoney.schema.HITS`):
   last row of its window and its measure, and the evidence rows of hit h in
   `ev_rows[ev_ptr[h]:ev_ptr[h+1]]`. A kernel with `kernel_details` returns a sixth array, one row
   of detail values per hit, which becomes `details` like an SQL indicator's extra columns.
-  Inputs are postings columns, per-posting `kernel_expressions`, or account-level inputs
+  Inputs are postings columns, per-posting `kernel_expressions`, per-distinct-value
+  `kernel_lookups` over a text column, or account-level inputs
   (`followmoney.kernels.inputs.ACCOUNT_INPUTS`), all computed in the one shared pass.
 
 The engine turns either into hits and applies `severity` to get the score, so scoring, clusters,
@@ -29,12 +30,15 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from followmoney.errors import IndicatorDefinitionError
 from followmoney.params import Param
+
+if TYPE_CHECKING:
+    from followmoney.kernels.inputs import ValueLookup
 from followmoney.schema import PARTIES, ROLES, TRANSACTIONS, TYPOLOGIES
 from followmoney.sources import SOURCES, base_tag
 
@@ -109,10 +113,12 @@ class Indicator:
         sql: DuckDB SQL over `postings`, or None.
         kernel: numba-jitted function, or None.
         kernel_inputs: inputs passed to the kernel in argument order, with the dtype it expects:
-            postings columns, names of `kernel_expressions`, or account-level inputs
-            (`followmoney.kernels.inputs.ACCOUNT_INPUTS`).
+            postings columns, names of `kernel_expressions` or `kernel_lookups`, or account-level
+            inputs (`followmoney.kernels.inputs.ACCOUNT_INPUTS`).
         kernel_expressions: per-posting inputs as SQL expressions over postings columns (no
             parameters, joins or subqueries; portable to Spark; never NULL), computed in the pass.
+        kernel_lookups: inputs with one value per distinct value of a postings text column
+            (`followmoney.kernels.inputs.ValueLookup`), e.g. whether a payee name is on a list.
         kernel_details: extra hit columns the kernel returns, name -> "float64", "int64" or "bool";
             they become the hit's `details` JSON, in this order.
         role_hint: role the indicator suggests for the account it flags, or None.
@@ -135,6 +141,7 @@ class Indicator:
     kernel: ClassVar[Callable[..., Any] | None] = None
     kernel_inputs: ClassVar[dict[str, str]] = {}
     kernel_expressions: ClassVar[dict[str, str]] = {}
+    kernel_lookups: ClassVar[dict[str, ValueLookup]] = {}
     kernel_details: ClassVar[dict[str, str]] = {}
     role_hint: ClassVar[str | None] = None
     decisive: ClassVar[bool] = False
@@ -239,11 +246,21 @@ def _check_definition(cls: type[Indicator]) -> None:
             need(args[1 + len(inputs):] == names, f"kernel arguments after the inputs must be the params {names}")
         from followmoney.kernels.inputs import ACCOUNT_INPUTS
 
-        allowed = set(cls.requires) | DERIVED_COLUMNS | set(cls.kernel_expressions) | set(ACCOUNT_INPUTS)
+        allowed = (set(cls.requires) | DERIVED_COLUMNS | set(cls.kernel_expressions) | set(cls.kernel_lookups)
+                   | set(ACCOUNT_INPUTS))
         need(set(cls.kernel_inputs) <= allowed, f"kernel_inputs {sorted(set(cls.kernel_inputs) - allowed)} not in requires, "
-             "kernel_expressions or the account-level inputs")
-        need(set(cls.kernel_expressions) <= set(cls.kernel_inputs),
-             f"kernel_expressions {sorted(set(cls.kernel_expressions) - set(cls.kernel_inputs))} are not kernel_inputs")
+             "kernel_expressions, kernel_lookups or the account-level inputs")
+        for attr in ("kernel_expressions", "kernel_lookups"):
+            extra = set(getattr(cls, attr)) - set(cls.kernel_inputs)
+            need(not extra, f"{attr} {sorted(extra)} are not kernel_inputs")
+        need(not set(cls.kernel_expressions) & set(cls.kernel_lookups), "an input is an expression or a lookup, not both")
+        for name, lookup in cls.kernel_lookups.items():
+            need(lookup.column in cls.requires, f"kernel_lookups[{name!r}] reads {lookup.column!r}, not in requires")
+            need(lookup.dtype == cls.kernel_inputs.get(name, lookup.dtype),
+                 f"kernel_lookups[{name!r}] gives {lookup.dtype}, kernel_inputs says {cls.kernel_inputs.get(name)}")
+            problems.extend(f"kernel_lookups[{name!r}]: {p}" for p in _check_sql(
+                lookup.over(f"(SELECT {lookup.column} AS raw FROM postings)"), set(),
+                set(cls.requires) | set(cls.requires_parties)))
         for name, expr in cls.kernel_expressions.items():
             problems.extend(f"kernel_expressions[{name!r}]: {p}" for p in _check_sql(
                 f"SELECT {expr} FROM postings", set(), set(cls.requires) | set(cls.requires_parties)))

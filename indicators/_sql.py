@@ -9,7 +9,8 @@ them behaves the same way; among them:
 * `window_episodes` turns a CTE of qualifying `events` into hits: an event anchors a window of
   the preceding `window` seconds; anchors whose window meets a condition mark their window's events
   as evidence; evidence events closer than the window length form one episode, reported as one hit
-  (as CSH01 does for cash).
+  (as CSH01 does for cash). Its kernel twin is `followmoney/kernels/episodes.py`, with `listed` and
+  `normalised_key` as the kernel lookups that stand for `name_matches` and `lower(trim(...))`.
 
 Rules over dense event sets with a distinct-counterparty condition (fan-in, fan-out, collector,
 gather-scatter) are numba kernels in the shared pass (`followmoney/kernels/flows.py`), not SQL.
@@ -21,6 +22,16 @@ This module defines no indicator; the registry imports it harmlessly.
 """
 
 from __future__ import annotations
+
+from followmoney.kernels.inputs import ValueLookup, distinct_values
+
+
+def _list_matches(values: str, list_name: str) -> str:
+    """SELECT of `raw, tag` for the values of relation `values` (column `raw`) that contain a list value."""
+    return f"""SELECT n.raw, min(l.tag) AS tag
+        FROM {values} AS n
+        JOIN lists AS l ON l.list_name = '{list_name}' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw"""
 
 
 def name_matches(column: str, list_name: str, cte: str = "matched") -> str:
@@ -36,11 +47,26 @@ def name_matches(column: str, list_name: str, cte: str = "matched") -> str:
         alphabetical order (null when the list carries none).
     """
     return f"""{cte} AS (
-        SELECT n.raw, min(l.tag) AS tag
-        FROM (SELECT DISTINCT {column} AS raw FROM postings WHERE {column} IS NOT NULL) AS n
-        JOIN lists AS l ON l.list_name = '{list_name}' AND contains(lower(trim(n.raw)), l.value)
-        GROUP BY n.raw
+        {_list_matches(distinct_values(column), list_name)}
     )"""
+
+
+def listed(column: str, list_name: str, value: str = "1") -> ValueLookup:
+    """A kernel lookup: `value` (SQL over the matching `tag`) for values `name_matches` matches, else 0.
+
+    The kernel twin of `name_matches`: the same match, once per distinct value of `column`.
+    """
+    return ValueLookup(column, f"SELECT raw, {value} AS value FROM ({_list_matches('{values}', list_name)}) AS m",
+                       "int8", 0)
+
+
+def normalised_key(column: str) -> ValueLookup:
+    """A kernel lookup: one int64 per distinct `lower(trim(column))` (from 0), -1 for NULL.
+
+    The kernel twin of `lower(trim(column)) AS k` for the distinct counts of `window_episodes`.
+    """
+    return ValueLookup(column, "SELECT raw, dense_rank() OVER (ORDER BY lower(trim(raw))) - 1 AS value FROM {values}",
+                       "int64", -1)
 
 
 def window_episodes(condition: str, window: str, value: str = "count(*)", extra: str = "", ref: bool = False) -> str:

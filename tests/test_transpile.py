@@ -35,6 +35,21 @@ def test_indicator_sql_is_portable_to_spark(cls, request):
     assert set(re.findall(r":([A-Za-z_]\w*)", text)) == {p.name for p in cls.params}
 
 
+KERNEL_INDICATORS = [cls for cls in registry.all() if cls.kernel_expressions or cls.kernel_lookups]
+
+
+@pytest.mark.parametrize("cls", KERNEL_INDICATORS, ids=lambda c: c.id)
+def test_kernel_expressions_and_lookups_are_portable_to_spark(cls):
+    """The Spark kernel pass computes them in its own SQL (`engines/spark.py::_kernel_input_query`)."""
+    from followmoney.kernels.inputs import distinct_values
+
+    texts = [f"SELECT {expr} AS v FROM postings" for expr in cls.kernel_expressions.values()]
+    texts += [lookup.over(distinct_values(lookup.column)) for lookup in cls.kernel_lookups.values()]
+    for text in texts:
+        assert check_portable(text) == [], text
+        to_spark(text)
+
+
 def test_pending_list_names_only_registered_sql_indicators():
     assert set(SPARK_PENDING) <= {c.id for c in SQL_INDICATORS}
 

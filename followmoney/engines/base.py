@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 Plan = list[tuple[type[Indicator], dict[str, Any]]]
 """(indicator class, resolved parameters) for each indicator to run."""
 
+KERNEL_PASS = "kernels (one shared pass)"
+"""The key of the shared kernel pass in `raw_hits` timings (the others are indicator ids)."""
+
 
 class Engine(ABC):
     """An execution engine for indicators.
@@ -72,24 +75,37 @@ class Engine(ABC):
         Returns:
             One table per indicator: raw hit columns, `details`, `indicator_id`, `score`, `params`.
         """
-        raw: list[pa.Table] = []
         kernel_plan = [(c, p) for c, p in plan if c.kernel is not None]
-        t0 = time.perf_counter()
-        kernel_hits = self.run_kernel_indicators(kernel_plan, progress)
-        if timings is not None and kernel_plan:
-            timings["kernels (one shared pass)"] = time.perf_counter() - t0
+        sql_plan = [(c, p) for c, p in plan if c.kernel is None]
+        tables = self._hit_tables(kernel_plan, sql_plan, progress, timings)
+        raw: list[pa.Table] = []
         for cls, params in plan:
-            t0 = time.perf_counter()
-            if cls.kernel is not None:
-                table = kernel_hits[cls.id]
-            else:
-                table = self.run_sql_indicator(cls, params)
-                if timings is not None:
-                    timings[cls.id] = time.perf_counter() - t0
+            table = tables[cls.id]
             raw.append(score_hits(cls, params, table))
             log.info("indicator %s: %d hits (%s)", cls.id, table.num_rows, self.name)
         return raw
 
+    def _hit_tables(self, kernel_plan: Plan, sql_plan: Plan, progress: Callable[[int], None] | None,
+                    timings: dict[str, float] | None) -> dict[str, pa.Table]:
+        """Unscored hit tables by indicator id: the shared kernel pass, then each SQL indicator.
+
+        Engines that can run the two side by side override this; the tables must not depend on it.
+        """
+        tables = self._timed_kernel_pass(kernel_plan, progress, timings)
+        for cls, params in sql_plan:
+            t0 = time.perf_counter()
+            tables[cls.id] = self.run_sql_indicator(cls, params)
+            if timings is not None:
+                timings[cls.id] = time.perf_counter() - t0
+        return tables
+
+    def _timed_kernel_pass(self, kernel_plan: Plan, progress: Callable[[int], None] | None,
+                           timings: dict[str, float] | None) -> dict[str, pa.Table]:
+        t0 = time.perf_counter()
+        tables = self.run_kernel_indicators(kernel_plan, progress)
+        if timings is not None and kernel_plan:
+            timings[KERNEL_PASS] = time.perf_counter() - t0
+        return tables
 
 def score_hits(cls: type[Indicator], params: dict[str, Any], table: pa.Table) -> pa.Table:
     """Append `indicator_id`, the rounded severity `score` and the `params` JSON to raw hits."""

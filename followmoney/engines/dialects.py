@@ -40,6 +40,8 @@ PORTABLE_FUNCTIONS: frozenset[str] = frozenset({
     # text (`RegexpReplace` only with the 'g' flag, see `check_portable`)
     "Lower", "Upper", "Trim", "Length", "Substring", "Concat", "Contains", "StartsWith", "EndsWith", "Right",
     "RegexpReplace",
+    # strpos(s, sub) is Spark's locate(sub, s): 1-based, 0 when absent, NULL with a NULL argument
+    "StrPosition",
     # time (epoch seconds are the portable axis; `ts` only for min/max and comparisons)
     "Extract", "DateTrunc", "TimestampTrunc", "Hour",
     # array literals: DuckDB `[a, b]` is Spark `ARRAY(a, b)`

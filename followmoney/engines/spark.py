@@ -30,7 +30,13 @@ from followmoney.engines.dialects import split_portable, to_spark
 from followmoney.errors import EngineError, FollowMoneyError
 from followmoney.indicator import Indicator
 from followmoney.kernels.adapter import KERNEL_HIT_SCHEMA, RAW_HIT_SCHEMA, postings_query, run_kernels
-from followmoney.kernels.inputs import ACCOUNT_INPUTS, SQL_TYPES, account_inputs_of
+from followmoney.kernels.inputs import (
+    ACCOUNT_INPUTS,
+    SQL_TYPES,
+    account_inputs_of,
+    distinct_values,
+    lookups_of,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is optional
     from pyspark.sql import DataFrame, SparkSession
@@ -107,15 +113,20 @@ def spark_session(master: str | None = None, app_name: str = "followmoney",
 
 def _kernel_input_query(plan: Plan) -> str:
     """DuckDB-dialect SQL (transpiled before it runs) of every kernel input: the shared postings
-    projection, and account-level inputs joined by account (on Spark a join before the shuffle;
-    the DuckDB engine gathers them instead, to keep its stored order)."""
+    projection, value lookups joined by value and account-level inputs joined by account (on Spark
+    joins before the shuffle; the DuckDB engine gathers both instead, to keep its stored order)."""
+    lookups = list(lookups_of(plan).items())
+    extra = [f"CAST(l{i}.value AS {SQL_TYPES[lookup.dtype]}) AS {alias}" for i, (alias, lookup) in enumerate(lookups)]
+    joins = " ".join(f"LEFT JOIN ({lookup.over(distinct_values(lookup.column))}) AS l{i} "
+                     f"ON l{i}.raw = postings.{lookup.column}" for i, (_, lookup) in enumerate(lookups))
+    inner = postings_query(plan, extra, joins)
     names = account_inputs_of(plan)
     if not names:
-        return postings_query(plan)
+        return inner
     outer = ", ".join(f"CAST(a{i}.value AS {SQL_TYPES[ACCOUNT_INPUTS[n].dtype]}) AS {n}" for i, n in enumerate(names))
     joins = " ".join(f"LEFT JOIN ({ACCOUNT_INPUTS[n].sql}) AS a{i} ON a{i}.account_key = q.account_key"
                      for i, n in enumerate(names))
-    return f"SELECT q.*, {outer} FROM ({postings_query(plan)}) AS q {joins}"
+    return f"SELECT q.*, {outer} FROM ({inner}) AS q {joins}"
 
 
 def bucket_task(plan: Plan) -> Callable[[pa.Table], pa.Table]:
@@ -131,12 +142,14 @@ def bucket_task(plan: Plan) -> Callable[[pa.Table], pa.Table]:
     """
 
     fills = {name: ACCOUNT_INPUTS[name].missing for name in account_inputs_of(plan)}
+    fills.update({alias: lookup.missing for alias, lookup in lookups_of(plan).items()})
 
     def task(table: pa.Table) -> pa.Table:
         table = table.drop_columns(["__fm_bucket"])
         if table.num_rows == 0:
             return KERNEL_OUTPUT_SCHEMA.empty_table()
-        # Accounts the account-level query has no row for get the same value as on DuckDB.
+        # Accounts the account-level query has no row for, and values a lookup leaves out, get the
+        # same value as on DuckDB.
         for name, missing in fills.items():
             i = table.schema.get_field_index(name)
             table = table.set_column(i, name, pc.fill_null(table.column(name), missing))

@@ -19,8 +19,9 @@ import pyarrow as pa
 from followmoney.kernels.inputs import (
     SQL_TYPES,
     account_inputs_of,
-    expression_alias,
+    bucket_column,
     expressions_of,
+    lookups_of,
 )
 
 RAW_HIT_SCHEMA = pa.schema([
@@ -46,10 +47,13 @@ def account_offsets(account_key: np.ndarray) -> np.ndarray:
     return np.r_[starts, len(account_key)].astype(np.int64)
 
 
-def _frozen(column: pa.ChunkedArray | pa.Array, dtype: str) -> np.ndarray:
+def _frozen(column: pa.ChunkedArray | pa.Array | np.ndarray, dtype: str) -> np.ndarray:
     # numba compiles one signature per read-only/writable mix; making every input read-only and
     # contiguous means one signature whatever the Arrow chunking (platform notes).
-    arr = np.ascontiguousarray(column.to_numpy(), dtype=dtype)
+    arr = column if isinstance(column, np.ndarray) else column.to_numpy()
+    if arr.dtype.kind == "M" and dtype == "int64":
+        arr = arr.view("int64")  # timestamps as their int64 count of units, without a copy
+    arr = np.ascontiguousarray(arr, dtype=dtype)
     view = arr.view()
     view.flags.writeable = False
     return view
@@ -95,27 +99,30 @@ def split_at_accounts(batches: Iterable[pa.RecordBatch], min_rows: int = 1) -> I
 
 def kernel_columns(plan: list[tuple[Any, dict[str, Any]]]) -> list[str]:
     """Bucket columns the kernels of `plan` read, besides the base ones: postings columns and
-    account-level inputs by name, expression inputs by their pass alias (`kernels.inputs`)."""
+    account-level inputs by name, expression and lookup inputs by their pass alias (`kernels.inputs`)."""
     columns: list[str] = []
     for cls, _ in plan:
         for col in cls.kernel_inputs:
-            name = expression_alias(cls.id, col) if col in cls.kernel_expressions else col
+            name = bucket_column(cls, col)
             if name not in columns:
                 columns.append(name)
     return columns
 
 
-def postings_query(plan: list[tuple[Any, dict[str, Any]]]) -> str:
+def postings_query(plan: list[tuple[Any, dict[str, Any]]], extra: Iterable[str] = (), joins: str = "") -> str:
     """DuckDB-dialect SELECT over `postings` of what the kernels of `plan` read, in stored order.
 
     Base columns, stored inputs, and expression inputs cast to their dtype. Account-level inputs
-    are not in it: each engine adds them its own way (`followmoney.kernels.inputs`).
+    and value lookups are not in it: each engine adds them its own way (`followmoney.kernels.inputs`),
+    through `extra` select items and `joins` after `FROM postings`.
     """
     computed = {alias: f"CAST({expr} AS {SQL_TYPES[dtype]}) AS {alias}"
                 for alias, (expr, dtype) in expressions_of(plan).items()}
-    account = set(account_inputs_of(plan))
-    stored = [c for c in kernel_columns(plan) if c not in account and c not in (*BASE_COLUMNS, "ts_s")]
-    return f"SELECT {', '.join([*BASE_COLUMNS, 'ts_s', *(computed.get(c, c) for c in stored)])} FROM postings"
+    added = set(account_inputs_of(plan)) | set(lookups_of(plan))
+    stored = [c for c in kernel_columns(plan) if c not in added and c not in (*BASE_COLUMNS, "ts_s")]
+    items = [*(f"postings.{c}" for c in (*BASE_COLUMNS, "ts_s")), *(computed.get(c, f"postings.{c}") for c in stored),
+             *extra]
+    return f"SELECT {', '.join(items)} FROM postings{' ' + joins if joins else ''}"
 
 
 def _details_json(cls: Any, details: np.ndarray) -> pa.Array:
@@ -141,7 +148,7 @@ def _details_json(cls: Any, details: np.ndarray) -> pa.Array:
 
 
 def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]],
-                pool: Executor | None = None) -> dict[str, pa.Table]:
+                pool: Executor | None = None, arrays: dict[str, np.ndarray] | None = None) -> dict[str, pa.Table]:
     """Run each kernel indicator of `plan` on one bucket; return raw hits per indicator id.
 
     Args:
@@ -150,6 +157,9 @@ def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]],
         plan: (indicator class, resolved params) for each kernel indicator.
         pool: runs the kernels concurrently when given (they are `nogil` numba functions of their
             inputs only, so they may share a bucket); the hits are the same either way.
+        arrays: bucket columns the engine computed itself (account inputs, lookups), by the name
+            `kernel_columns` gives them, as numpy arrays of the bucket's length: read before
+            `bucket`'s own columns, without a round trip through Arrow.
 
     Returns:
         `KERNEL_HIT_SCHEMA` tables (raw hit columns and `details`) by indicator id.
@@ -163,9 +173,10 @@ def run_kernels(bucket: pa.Table, plan: list[tuple[Any, dict[str, Any]]],
     for cls, params in plan:
         inputs = []
         for col, dtype in cls.kernel_inputs.items():
-            name = expression_alias(cls.id, col) if col in cls.kernel_expressions else col
+            name = bucket_column(cls, col)
             if (name, dtype) not in cache:
-                cache[(name, dtype)] = _frozen(bucket.column(name), dtype)
+                given = arrays.get(name) if arrays else None
+                cache[(name, dtype)] = _frozen(bucket.column(name) if given is None else given, dtype)
             inputs.append(cache[(name, dtype)])
         calls.append((cls, (offsets, *inputs, *(params[p.name] for p in cls.params))))
     if pool is None:

@@ -2,7 +2,7 @@
 
 Kernels are `cache=True`: compiled once, then loaded from `__pycache__` (or `NUMBA_CACHE_DIR`).
 numba decides whether a cached kernel is still valid from the kernel's own source file only. A
-kernel calling a helper of `followmoney.kernels` (windows, flows, living) has the helper compiled
+kernel calling a helper of `followmoney.kernels` (windows, flows, living, episodes) has the helper compiled
 into it, so after the helper changes (an upgrade of followmoney, or an edit) the cached kernel would
 keep running the old helper code: silently stale hits, for our indicators and for a bank's own.
 
@@ -22,7 +22,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-HELPER_MODULES = ("windows", "flows", "living")
+HELPER_MODULES = ("windows", "flows", "living", "episodes")
 """Modules of `followmoney.kernels` whose njit functions are compiled into indicator kernels."""
 
 STAMP = "followmoney-kernel-helpers.sha256"

@@ -7,17 +7,24 @@ A kernel reads numeric arrays of one bucket of postings. Three kinds of input fi
   evaluated by the engine in the same pass that reads postings, so a text or group test (say
   "merchant group is rent or groceries") costs one projection, not another scan;
 * account-level inputs (`ACCOUNT_INPUTS` below): one value per account, gathered onto its postings.
-  They come from small tables (`accounts`, `parties`) and cannot be a projection of postings.
+  They come from small tables (`accounts`, `parties`) and cannot be a projection of postings;
+* value lookups an indicator declares (`kernel_lookups`, `ValueLookup` below): one value per distinct
+  value of a text column, e.g. "this payee name is on the ad-site list" or "the normalised city".
+  Text matching against lists is a join, and names repeat millions of times: the lookup runs once
+  over the few hundred distinct names, and each posting gets its name's value.
 
 Why gathered and not joined: DuckDB streams postings in their stored order and a join would not
 keep it (the pass would have to sort again, the cost the shared pass exists to avoid); Spark
 shuffles postings into buckets anyway, so there it is a join before the shuffle. Both give each
-posting the same value, so kernels see identical arrays on either engine.
+posting the same value, so kernels see identical arrays on either engine. For lookups, DuckDB's
+pass reads a 64-bit hash of the text column (a projection, so the order holds) and the engine maps
+it to the value's code and the code to the lookup's value per bucket (`followmoney.kernels.codes`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -57,6 +64,12 @@ ACCOUNT_INPUTS: dict[str, AccountInput] = {
            FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
            WHERE k.declared_income IS NOT NULL GROUP BY c.account_key""",
         float("nan"), ("parties", "accounts")),
+    # Whether every party row of the account says it is a personal account (no row says otherwise).
+    "is_personal": AccountInput(
+        "int8",
+        """SELECT c.account_key, CASE WHEN bool_and(lower(k.account_type) = 'personal') THEN 1 ELSE 0 END AS value
+           FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id GROUP BY c.account_key""",
+        0, ("parties", "accounts")),
     # The end of the data, the same on every row: rules that need complete periods compare to it.
     "data_end_s": AccountInput(
         "int64", "SELECT a.account_key, e.value FROM accounts AS a CROSS JOIN "
@@ -65,19 +78,63 @@ ACCOUNT_INPUTS: dict[str, AccountInput] = {
 """Account-level kernel inputs by name."""
 
 
+@dataclass(frozen=True)
+class ValueLookup:
+    """One value per distinct value of a postings text column, available to a kernel by name.
+
+    Attributes:
+        column: the postings column whose values are looked up (e.g. `counterparty_name`).
+        sql: DuckDB SQL (portable to Spark) returning `raw` and `value`, at most one row per `raw`.
+            It reads the column's distinct non-null values as `{values}`, a relation with the one
+            column `raw`; `raw` values it does not return get `missing`.
+        dtype: numpy dtype the kernel receives.
+        missing: the value for postings whose column is NULL or whose value the query leaves out.
+    """
+
+    column: str
+    sql: str
+    dtype: str
+    missing: float = 0
+
+    def over(self, values: str) -> str:
+        """The lookup's SQL reading the distinct values from relation `values` (column `raw`)."""
+        return self.sql.replace("{values}", values)
+
+
+def lookups_of(plan: list) -> dict[str, ValueLookup]:
+    """{pass column alias: lookup} for every value lookup of `plan`."""
+    return {expression_alias(cls.id, name): lookup for cls, _ in plan for name, lookup in cls.kernel_lookups.items()}
+
+
+def lookup_columns(plan: list) -> list[str]:
+    """The postings columns the lookups of `plan` read, in first-use order."""
+    return list(dict.fromkeys(lookup.column for lookup in lookups_of(plan).values()))
+
+
+def distinct_values(column: str) -> str:
+    """The relation of a column's distinct non-null values as `raw`, for `ValueLookup.over`."""
+    return f"(SELECT DISTINCT {column} AS raw FROM postings WHERE {column} IS NOT NULL)"
+
+
 def account_inputs_of(plan: list) -> list[str]:
     """Names of the account-level inputs the kernels of `plan` read, in first-use order."""
     names: list[str] = []
     for cls, _ in plan:
         for col in cls.kernel_inputs:
-            if col in ACCOUNT_INPUTS and col not in cls.kernel_expressions and col not in names:
+            if col in ACCOUNT_INPUTS and col not in cls.kernel_expressions and col not in cls.kernel_lookups \
+                    and col not in names:
                 names.append(col)
     return names
 
 
 def expression_alias(ind_id: str, name: str) -> str:
-    """Column name an indicator's expression input gets in the pass (indicators may reuse names)."""
+    """Column name an indicator's expression or lookup input gets in the pass (indicators may reuse names)."""
     return f"__fm_{ind_id}__{name}"
+
+
+def bucket_column(cls: Any, name: str) -> str:
+    """The bucket column that holds kernel input `name` of indicator `cls`."""
+    return expression_alias(cls.id, name) if name in cls.kernel_expressions or name in cls.kernel_lookups else name
 
 
 CODED_COLUMNS = ("merchant_group", "channel")
@@ -99,6 +156,16 @@ def one_of(column: str, values: tuple[str, ...] | list[str]) -> str:
     if any("|" in v or not v for v in values):
         raise ValueError(f"values must be non-empty and without '|': {values}")
     return f"coalesce(contains('|{'|'.join(values)}|', '|' || {column} || '|'), false)"
+
+
+def code_in(column: str, values: tuple[str, ...] | list[str]) -> str:
+    """A kernel expression: a distinct positive code for each of `values` in `column`, 0 for any other.
+
+    `one_of`'s delimited-string search, with the match's position as the code (so also evaluated per
+    dictionary entry, and exact on the same columns).
+    """
+    one_of(column, values)  # the same checks
+    return f"coalesce(strpos('|{'|'.join(values)}|', '|' || {column} || '|'), 0)"
 
 
 def expressions_of(plan: list) -> dict[str, tuple[str, str]]:
