@@ -19,11 +19,38 @@ text is free text: two memos are required by default, and the score is weak.
 `memo`. The `escort_terms` list ships with illustrative defaults; add agency names you know of.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import count_episodes
+from followmoney.kernels.inputs import ValueLookup
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def escort_memo_kernel(offsets, ts_s, ts, amount, is_customer, escort_memo, window_days,
+                       min_count):  # pragma: no cover - jitted
+    """Customers' transactions with an escort-booking memo, `min_count` within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if is_customer[r] == 1 and escort_memo[r] == 1:
+            events[m] = r
+            m += 1
+    events = events[:m]
+    return count_episodes(offsets, ts_s, ts, amount, events, window_days * 86400, min_count)
+
+
+ESCORT_MEMO = ValueLookup(
+    "memo",
+    listed("memo", "escort_terms").sql + r"""
+    UNION
+    -- The bracketed-alias pattern needs an '@': the cheap `contains` spares the regular expression most memos.
+    SELECT raw, 1 AS value FROM {values} WHERE contains(raw, '@') AND regexp_matches(raw, '\w+@\S+\s*\(\w+\)')""",
+    "int8", 0)
+"""Memos with a listed escort term or a bracketed alias (`name@site (alias)`), once per distinct memo."""
 
 
 class EXT02(Indicator):
@@ -42,21 +69,11 @@ class EXT02(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_count` memos, +0.05 per extra memo, capped at 0.4."
     reason = "{value:.0f} payment memos referencing escort bookings within {window_days} days"
-    # Memos are matched once per distinct memo text (list terms and the bracketed-alias pattern).
-    sql = "WITH " + name_matches("memo", "escort_terms", cte="termed") + r""",
-    flagged AS (
-        SELECT raw FROM termed
-        UNION
-        -- The pattern needs an '@': the cheap `contains` spares the regular expression most memos.
-        SELECT DISTINCT memo AS raw FROM postings
-        WHERE memo IS NOT NULL AND contains(memo, '@') AND regexp_matches(memo, '\w+@\S+\s*\(\w+\)')
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
-        FROM postings AS p JOIN flagged AS f ON f.raw = p.memo
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("n >= $min_count", "$window_days * 86400")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/EXT02.sql).
+    kernel = escort_memo_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "escort_memo": "int8"}
+    kernel_lookups = {"escort_memo": ESCORT_MEMO}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

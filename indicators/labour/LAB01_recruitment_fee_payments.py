@@ -25,11 +25,27 @@ personal loans described as "debt". Weak alone.
 licensed-agency registry with tag `licensed`.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import count_episodes
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def fee_payments_kernel(offsets, ts_s, ts, amount, is_customer, agency_of_concern, fee_memo, window_days,
+                        min_count):  # pragma: no cover - jitted
+    """Customers' payments to an agency of concern or with a fee memo, `min_count` within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and (agency_of_concern[r] == 1 or fee_memo[r] == 1):
+            events[m] = r
+            m += 1
+    events = events[:m]
+    return count_episodes(offsets, ts_s, ts, amount, events, window_days * 86400, min_count)
 
 
 class LAB01(Indicator):
@@ -48,27 +64,17 @@ class LAB01(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_count` payments, +0.05 per extra payment, capped at 0.4."
     reason = "{value:.0f} recruitment or debt fee payments within {window_days} days"
-    # Payee names and memos are each matched once per distinct value.
-    sql = ("WITH " + name_matches("counterparty_name", "recruitment_agencies", cte="agency") + ",\n"
-           + name_matches("memo", "recruitment_fee_terms", cte="fee_memo") + """,
-    unlicensed AS (SELECT raw FROM agency WHERE tag IS DISTINCT FROM 'licensed'),
-    -- Two disjoint scans whose filters DuckDB pushes into postings, not one OR over two left joins:
-    -- payments to an agency of concern, then fee memos of payments to anyone else.
-    -- (Inner joins with the small name sets, which DuckDB builds its hash table on.)
-    fees AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount
-        FROM postings AS p JOIN unlicensed AS a ON a.raw = p.counterparty_name
-        WHERE p.amount < 0
-        UNION ALL
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount
-        FROM postings AS p JOIN fee_memo AS f ON f.raw = p.memo
-        WHERE p.amount < 0 AND (p.counterparty_name IS NULL OR p.counterparty_name NOT IN (SELECT raw FROM unlicensed))
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
-        FROM fees AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("n >= $min_count", "$window_days * 86400"))
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/LAB01.sql); payee names and
+    # memos are each matched once per distinct value. Agencies tagged `licensed` are not of concern.
+    kernel = fee_payments_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8",
+                     "agency_of_concern": "int8", "fee_memo": "int8"}
+    kernel_lookups = {
+        "agency_of_concern": listed("counterparty_name", "recruitment_agencies",
+                                    value="CASE WHEN tag IS DISTINCT FROM 'licensed' THEN 1 ELSE 0 END"),
+        "fee_memo": listed("memo", "recruitment_fee_terms"),
+    }
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -29,11 +29,29 @@ payers are the account's own workers.
 No parties table is needed.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import distinct_episodes
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def fee_collection_kernel(offsets, ts_s, ts, amount, counterparty, fee_memo, min_payers,
+                          window_days):  # pragma: no cover - jitted
+    """Credits with a fee memo from `min_payers` distinct payers within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] > 0 and counterparty[r] >= 0 and fee_memo[r] == 1:
+            events[m] = r
+            m += 1
+    events = events[:m]
+    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, counterparty[events],
+                                                                    window_days * 86400, 0, min_payers)
+    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
 
 
 class LAB02(Indicator):
@@ -53,13 +71,13 @@ class LAB02(Indicator):
     decisive = False
     score_doc = "0.3 at `min_payers` payers, +0.05 per extra payer, capped at 0.45."
     reason = "fee, visa or debt payments from {value:.0f} different people within {window_days} days"
-    sql = ("WITH " + name_matches("memo", "recruitment_fee_terms", cte="fee_memo") + """,
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_key AS k
-        FROM postings AS p
-        JOIN fee_memo AS f ON f.raw = p.memo
-        WHERE p.amount > 0 AND p.counterparty_key IS NOT NULL
-    )""" + window_episodes("n_distinct >= $min_payers", "$window_days * 86400", value="count(DISTINCT k)"))
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/LAB02.sql); memos are matched
+    # once per distinct memo.
+    kernel = fee_collection_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "counterparty": "int64", "fee_memo": "int8"}
+    kernel_expressions = {"counterparty": "coalesce(counterparty_key, -1)"}
+    kernel_lookups = {"fee_memo": listed("memo", "recruitment_fee_terms")}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -21,11 +21,39 @@ engagement ring) funded by savings or a loan. Weak alone.
 the reporting currency). Accounts without a declared income are judged on the categories arm only.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import N_DISTINCT, NEVER, SPEND, TOTAL_AMOUNT, window_episodes
+from followmoney.kernels.inputs import code_in
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def lavish_spend_kernel(offsets, ts_s, ts, amount, is_customer, declared_income, luxury_group, luxury_brand,
+                        window_days, income_share, min_categories):  # pragma: no cover - jitted
+    """Customers' luxury spend above `income_share` of the period's income, or in `min_categories`
+    categories, within the window; value: the spend, details: the total and the categories."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and (luxury_group[r] > 0 or luxury_brand[r] == 1):
+            events[m] = r
+            m += 1
+    events = events[:m]
+    # The category: the MCC group (a positive code), else the listed brand (0).
+    category = np.maximum(luxury_group[events], 0)
+    # The spend that flags in one window; NaN (never reached) without a declared income.
+    income = declared_income[events]
+    ref = np.where(income > 0, income_share * income * window_days / 365.0, np.nan)
+    start, end, ev_ptr, ev_rows, stats = window_episodes(offsets, ts_s, ts, amount, events, category, ref,
+                                                         window_days * 86400, NEVER, 0, NEVER, min_categories, True)
+    details = np.empty((len(start), 2), dtype=np.float64)
+    details[:, 0] = stats[:, TOTAL_AMOUNT]
+    details[:, 1] = stats[:, N_DISTINCT]
+    return start, end, stats[:, SPEND].copy(), ev_ptr, ev_rows, details
 
 
 class LUX01(Indicator):
@@ -48,38 +76,15 @@ class LUX01(Indicator):
     role_hint = "controller"
     score_doc = "0.3 for every hit: the spend is only meaningful against each holder's own income."
     reason = "luxury spend of {value:,.0f} within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "luxury_merchants") + """,
-    income AS (
-        SELECT c.account_key, max(k.declared_income) AS declared_income
-        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
-        GROUP BY c.account_key
-    ),
-    luxury_groups AS (
-        SELECT merchant_group
-        FROM (VALUES ('jewellery'), ('car_dealer'), ('nightlife'), ('medical_cosmetic')) AS t(merchant_group)
-    ),
-    luxury AS (
-        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR;
-        -- the groups are a semi join, which is pushed into the scan, where an IN list is not.
-        SELECT account_key, txn_idx, ts, ts_s, amount, merchant_group AS k FROM postings
-        WHERE amount < 0 AND merchant_group IN (SELECT merchant_group FROM luxury_groups)
-        UNION ALL
-        SELECT account_key, txn_idx, ts, ts_s, amount, 'luxury_brand' AS k FROM postings
-        WHERE amount < 0 AND counterparty_name IN (SELECT raw FROM matched)
-          AND merchant_group IS DISTINCT FROM 'jewellery' AND merchant_group IS DISTINCT FROM 'car_dealer'
-          AND merchant_group IS DISTINCT FROM 'nightlife'
-          AND merchant_group IS DISTINCT FROM 'medical_cosmetic'
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.k,
-               -- The spend that flags in one window; null (never reached) without a declared income.
-               CASE WHEN i.declared_income > 0 THEN $income_share * i.declared_income * $window_days / 365.0 END AS ref
-        FROM luxury AS p JOIN accounts AS c ON c.account_key = p.account_key
-        LEFT JOIN income AS i ON i.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("total >= ref OR n_distinct >= $min_categories", "$window_days * 86400",
-                           value="sum(-amount)", ref=True,
-                           extra=", CAST(count(DISTINCT k) AS INTEGER) AS n_categories")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/LUX01.sql); payee names are
+    # matched once per distinct name.
+    kernel = lavish_spend_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8",
+                     "declared_income": "float64", "luxury_group": "int64", "luxury_brand": "int8"}
+    kernel_expressions = {"luxury_group": code_in("merchant_group", ("jewellery", "car_dealer", "nightlife",
+                                                                      "medical_cosmetic"))}
+    kernel_lookups = {"luxury_brand": listed("counterparty_name", "luxury_merchants")}
+    kernel_details = {"total_amount": "float64", "n_categories": "int64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

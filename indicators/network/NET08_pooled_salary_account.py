@@ -28,11 +28,29 @@ the account and whether the credits are swept on at once.
 parties table is needed.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import distinct_episodes
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def pooled_salary_kernel(offsets, ts_s, ts, amount, is_customer, counterparty, payroll_memo, min_employers,
+                         window_days):  # pragma: no cover - jitted
+    """Customers' payroll credits from `min_employers` distinct payers within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] > 0 and is_customer[r] == 1 and counterparty[r] >= 0 and payroll_memo[r] == 1:
+            events[m] = r
+            m += 1
+    events = events[:m]
+    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, counterparty[events],
+                                                                    window_days * 86400, 0, min_employers)
+    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
 
 
 class NET08(Indicator):
@@ -53,23 +71,14 @@ class NET08(Indicator):
     score_doc = ("0.35 at `min_employers` employers, +0.05 per extra one, capped at 0.45: never alerts on its "
                  "own, but adds the network family to a sweep or pass-through.")
     reason = "payroll from {value:.0f} different employers within {window_days} days"
-    # Memos are matched once per distinct value; the self-join of window_episodes only sees payroll
-    # credits, a handful per account and month.
-    sql = ("WITH " + name_matches("memo", "payroll_terms", cte="payroll_memo") + """,
-    payroll AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_key AS k
-        FROM postings AS p
-        JOIN payroll_memo AS m ON m.raw = p.memo
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount > 0 AND p.counterparty_key IS NOT NULL AND c.is_customer
-    ),
-    -- A window cannot hold more employers than the account has in all: accounts paid by fewer never
-    -- qualify, so their (many) salary credits stay out of the window join.
-    events AS (
-        SELECT account_key, txn_idx, ts, ts_s, amount, k FROM payroll
-        WHERE account_key IN (SELECT account_key FROM payroll GROUP BY account_key
-                              HAVING count(DISTINCT k) >= $min_employers)
-    )""" + window_episodes("n_distinct >= $min_employers", "$window_days * 86400", value="count(DISTINCT k)"))
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/NET08.sql); memos are matched
+    # once per distinct memo.
+    kernel = pooled_salary_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "counterparty": "int64",
+                     "payroll_memo": "int8"}
+    kernel_expressions = {"counterparty": "coalesce(counterparty_key, -1)"}
+    kernel_lookups = {"payroll_memo": listed("memo", "payroll_terms")}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -22,11 +22,35 @@ business account receiving processor payouts is normal). The `payment_processors
 illustrative defaults; its `adult` tags are illustrative too.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import N_KEYED, NEVER, NO_REFS, TOTAL_AMOUNT, N, window_episodes
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def processor_inflows_kernel(offsets, ts_s, ts, amount, is_personal, processor, window_days, min_adult,
+                             min_any):  # pragma: no cover - jitted
+    """Personal accounts' credits from listed processors: `min_adult` from adult-tagged ones or
+    `min_any` from any within the window; value: the credits, details: the total and the adult ones."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] > 0 and is_personal[r] == 1 and processor[r] > 0:
+            events[m] = r
+            m += 1
+    events = events[:m]
+    # Each adult-tagged credit is its own key, so distinct keys count adult credits.
+    adult = np.where(processor[events] == 2, events, -1)
+    start, end, ev_ptr, ev_rows, stats = window_episodes(offsets, ts_s, ts, amount, events, adult, NO_REFS,
+                                                         window_days * 86400, 0, min_adult, min_any, NEVER, False)
+    details = np.empty((len(start), 2), dtype=np.float64)
+    details[:, 0] = stats[:, TOTAL_AMOUNT]
+    details[:, 1] = stats[:, N_KEYED]
+    return start, end, stats[:, N].copy(), ev_ptr, ev_rows, details
 
 
 class PAY05(Indicator):
@@ -48,22 +72,13 @@ class PAY05(Indicator):
     score_doc = ("0.3 when the adult-processor arm fires, else 0.25; +0.02 per credit beyond `min_any`, "
                  "capped at 0.4.")
     reason = "{value:.0f} credits from payment processors within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "payment_processors") + """,
-    personal AS (
-        SELECT c.account_key
-        FROM parties AS k JOIN accounts AS c ON c.account_id = k.account_id
-        GROUP BY c.account_key
-        HAVING bool_and(lower(k.account_type) = 'personal')
-    ),
-    events AS (
-        -- k counts adult-tagged credits (null for the others, which count(DISTINCT k) skips).
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               CASE WHEN m.tag = 'adult' THEN p.txn_idx END AS k
-        FROM postings AS p JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN personal AS pe ON pe.account_key = p.account_key
-        WHERE p.amount > 0
-    )""" + window_episodes("n_distinct >= $min_adult OR n >= $min_any", "$window_days * 86400",
-                           extra=", CAST(count(k) AS INTEGER) AS adult_credits")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/PAY05.sql); payer names are
+    # matched once per distinct name: 2 for an adult-tagged processor, 1 for another listed one.
+    kernel = processor_inflows_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_personal": "int8", "processor": "int8"}
+    kernel_lookups = {"processor": listed("counterparty_name", "payment_processors",
+                                          value="CASE WHEN tag = 'adult' THEN 2 ELSE 1 END")}
+    kernel_details = {"total_amount": "float64", "adult_credits": "int64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

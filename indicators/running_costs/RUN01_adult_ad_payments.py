@@ -24,11 +24,40 @@ is deliberately weak: it should alert only together with other families.
 list ships with illustrative defaults; extend it with your own intelligence in the profile.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import count_episodes
+from followmoney.kernels.inputs import one_of
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def ad_payments_kernel(offsets, ts_s, ts, amount, is_customer, ad_group, ad_site, window_days,
+                       min_count):  # pragma: no cover - jitted
+    """Customers' payments in an adult-ad MCC group or to a listed ad site, `min_count` within the window;
+    details: the total and the payments that repeat an amount of the episode (count - distinct amounts)."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and (ad_group[r] == 1 or ad_site[r] == 1):
+            events[m] = r
+            m += 1
+    events = events[:m]
+    start, end, value, ev_ptr, ev_rows, total = count_episodes(offsets, ts_s, ts, amount, events,
+                                                               window_days * 86400, min_count)
+    details = np.empty((len(start), 2), dtype=np.float64)
+    for h in range(len(start)):
+        paid = np.sort(amount[ev_rows[ev_ptr[h]:ev_ptr[h + 1]]])
+        distinct = 0
+        for j in range(len(paid)):
+            if j == 0 or paid[j] != paid[j - 1]:
+                distinct += 1
+        details[h, 0] = total[h, 0]
+        details[h, 1] = len(paid) - distinct
+    return start, end, value, ev_ptr, ev_rows, details
 
 
 class RUN01(Indicator):
@@ -48,28 +77,14 @@ class RUN01(Indicator):
     score_doc = ("0.25 at `min_count` payments (a weak signal: three families at their minimum combine to "
                  "0.58, above the 0.5 alert threshold), +0.05 per extra payment, capped at 0.4.")
     reason = "{value:.0f} payments to ad sites within {window_days} days"
-    # Names are matched once per distinct counterparty name, then joined back to the debits.
-    sql = "WITH " + name_matches("counterparty_name", "ad_sites") + """,
-    ad_groups AS (
-        SELECT merchant_group FROM (VALUES ('adult_direct_marketing'), ('dating_escort')) AS t(merchant_group)
-    ),
-    ad_debits AS (
-        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR;
-        -- the groups are a semi join, which is pushed into the scan, where an IN list is not.
-        SELECT account_key, txn_idx, ts, ts_s, amount FROM postings
-        WHERE amount < 0 AND merchant_group IN (SELECT merchant_group FROM ad_groups)
-        UNION ALL
-        SELECT account_key, txn_idx, ts, ts_s, amount FROM postings
-        WHERE amount < 0 AND counterparty_name IN (SELECT raw FROM matched)
-          AND merchant_group IS DISTINCT FROM 'adult_direct_marketing'
-          AND merchant_group IS DISTINCT FROM 'dating_escort'
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.amount AS k
-        FROM ad_debits AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("n >= $min_count", "$window_days * 86400",
-                           extra=", CAST(count(*) - count(DISTINCT amount) AS INTEGER) AS repeated_amounts")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN01.sql); payee names are
+    # matched once per distinct name.
+    kernel = ad_payments_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "ad_group": "int8",
+                     "ad_site": "int8"}
+    kernel_expressions = {"ad_group": one_of("merchant_group", ("adult_direct_marketing", "dating_escort"))}
+    kernel_lookups = {"ad_site": listed("counterparty_name", "ad_sites")}
+    kernel_details = {"total_amount": "float64", "repeated_amounts": "int64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

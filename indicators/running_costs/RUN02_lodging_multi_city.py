@@ -19,11 +19,28 @@ stops. Compare with the stated occupation: the score is weak on purpose.
 charge was made, which for online bookings may be the booking platform's city.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed, normalised_key
+from followmoney.kernels.episodes import distinct_episodes
+from followmoney.kernels.inputs import one_of
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def lodging_cities_kernel(offsets, ts_s, ts, amount, is_customer, is_lodging, lodging_name, city_key, window_days,
+                          min_count, min_cities):  # pragma: no cover - jitted
+    """Customers' lodging charges with a city, `min_count` in `min_cities` cities within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and city_key[r] >= 0 and (is_lodging[r] == 1 or lodging_name[r] == 1):
+            events[m] = r
+            m += 1
+    events = events[:m]
+    return distinct_episodes(offsets, ts_s, ts, amount, events, city_key[events], window_days * 86400, min_count, min_cities)
 
 
 class RUN02(Indicator):
@@ -43,22 +60,15 @@ class RUN02(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_cities` cities, +0.05 per extra city, capped at 0.4."
     reason = "lodging charges in {value:.0f} cities within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "short_stay_lodging") + """,
-    lodging AS (
-        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR.
-        SELECT account_key, txn_idx, ts, ts_s, amount, city FROM postings
-        WHERE amount < 0 AND city IS NOT NULL AND merchant_group = 'lodging'
-        UNION ALL
-        SELECT account_key, txn_idx, ts, ts_s, amount, city FROM postings
-        WHERE amount < 0 AND city IS NOT NULL AND counterparty_name IN (SELECT raw FROM matched)
-          AND merchant_group IS DISTINCT FROM 'lodging'
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, lower(trim(p.city)) AS k
-        FROM lodging AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("n >= $min_count AND n_distinct >= $min_cities", "$window_days * 86400",
-                           value="count(DISTINCT k)", extra=", CAST(count(*) AS INTEGER) AS n_charges")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN02.sql); payee names and
+    # cities are looked up once per distinct value.
+    kernel = lodging_cities_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "is_lodging": "int8",
+                     "lodging_name": "int8", "city_key": "int64"}
+    kernel_expressions = {"is_lodging": one_of("merchant_group", ("lodging",))}
+    kernel_lookups = {"lodging_name": listed("counterparty_name", "short_stay_lodging"),
+                      "city_key": normalised_key("city")}
+    kernel_details = {"total_amount": "float64", "n_charges": "int64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

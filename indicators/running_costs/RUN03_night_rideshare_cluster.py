@@ -19,11 +19,31 @@ stated occupation; weak alone.
 profile's time zone, so set `timezone` for data that is not in UTC.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import count_episodes
+from followmoney.kernels.inputs import one_of
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def night_rides_kernel(offsets, ts_s, ts, amount, local_hour, is_customer, is_rideshare, rideshare_name, window_days,
+                       min_count, night_start, night_end):  # pragma: no cover - jitted
+    """Customers' rides between `night_start` and `night_end` local time, `min_count` within the window."""
+    wraps = night_start > night_end  # a night past midnight (22-5) is two ranges of hours, else one
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and (is_rideshare[r] == 1 or rideshare_name[r] == 1):
+            h = local_hour[r]
+            if (h >= night_start or h < night_end) if wraps else (h >= night_start and h < night_end):
+                events[m] = r
+                m += 1
+    events = events[:m]
+    return count_episodes(offsets, ts_s, ts, amount, events, window_days * 86400, min_count)
 
 
 class RUN03(Indicator):
@@ -44,17 +64,14 @@ class RUN03(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_count` night rides, +0.05 per extra ride, capped at 0.4."
     reason = "{value:.0f} rides between {night_start}:00 and {night_end}:00 within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "rideshare") + """,
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
-        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-          AND (p.merchant_group = 'rideshare' OR m.raw IS NOT NULL)
-          -- A night that wraps past midnight (22-5) is two ranges; one that does not is one.
-          AND CASE WHEN $night_start > $night_end THEN p.local_hour >= $night_start OR p.local_hour < $night_end
-                   ELSE p.local_hour >= $night_start AND p.local_hour < $night_end END
-    )""" + window_episodes("n >= $min_count", "$window_days * 86400")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN03.sql); payee names are
+    # matched once per distinct name.
+    kernel = night_rides_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "local_hour": "int32", "is_customer": "int8",
+                     "is_rideshare": "int8", "rideshare_name": "int8"}
+    kernel_expressions = {"is_rideshare": one_of("merchant_group", ("rideshare",))}
+    kernel_lookups = {"rideshare_name": listed("counterparty_name", "rideshare")}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

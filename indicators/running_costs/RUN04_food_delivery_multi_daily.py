@@ -18,11 +18,53 @@ and order all meals. Weak alone.
 `counterparty_name` of card payments. Days are local days in the profile's time zone.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import N_DISTINCT, NEVER, NO_REFS, TOTAL_AMOUNT, N, window_episodes
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def busy_delivery_days_kernel(offsets, ts_s, ts, amount, local_hour, is_customer, food_delivery, window_days,
+                              min_per_day, min_days):  # pragma: no cover - jitted
+    """Customers' days with `min_per_day` food-delivery orders, `min_days` such days within the window."""
+    orders = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and food_delivery[r] == 1:
+            orders[m] = r
+            m += 1
+    orders = orders[:m]
+    # The local day: shift UTC seconds by the local offset (local_hour - UTC hour, in [-12, 11]).
+    day = np.empty(len(orders), dtype=np.int64)
+    for j in range(len(orders)):
+        r = orders[j]
+        utc_hour = (ts[r] // 3_600_000_000) % 24
+        day[j] = np.int64(np.floor((ts_s[r] + ((local_hour[r] - utc_hour + 36) % 24 - 12) * 3600) / 86400))
+    # Only the orders of busy days are events; their day is the key whose distinct count is the value.
+    busy = np.zeros(len(orders), dtype=np.bool_)
+    a = 0
+    j0 = 0
+    while j0 < len(orders):
+        while offsets[a + 1] <= orders[j0]:
+            a += 1
+        j1 = j0
+        while j1 < len(orders) and orders[j1] < offsets[a + 1]:
+            j1 += 1
+        days = np.sort(day[j0:j1])
+        for j in range(j0, j1):
+            per_day = np.searchsorted(days, day[j], side="right") - np.searchsorted(days, day[j], side="left")
+            busy[j] = per_day >= min_per_day
+        j0 = j1
+    start, end, ev_ptr, ev_rows, stats = window_episodes(offsets, ts_s, ts, amount, orders[busy], day[busy], NO_REFS,
+                                                         window_days * 86400, 0, min_days, NEVER, NEVER, False)
+    details = np.empty((len(start), 2), dtype=np.float64)
+    details[:, 0] = stats[:, TOTAL_AMOUNT]
+    details[:, 1] = stats[:, N]
+    return start, end, stats[:, N_DISTINCT].copy(), ev_ptr, ev_rows, details
 
 
 class RUN04(Indicator):
@@ -42,21 +84,13 @@ class RUN04(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_days` busy days, +0.05 per extra day, capped at 0.4."
     reason = "{value:.0f} days with >= {min_per_day} food-delivery orders within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "food_delivery") + """,
-    orders AS (
-        -- The local day: shift UTC seconds by the local offset (local_hour - UTC hour, in [-12, 11]).
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               CAST(floor((p.ts_s + ((p.local_hour - hour(p.ts) + 36) % 24 - 12) * 3600) / 86400) AS BIGINT) AS day
-        FROM postings AS p JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-    ),
-    events AS (
-        SELECT account_key, txn_idx, ts, ts_s, amount, day AS k
-        FROM (SELECT *, count(*) OVER (PARTITION BY account_key, day) AS per_day FROM orders)
-        WHERE per_day >= $min_per_day
-    )""" + window_episodes("n_distinct >= $min_days", "$window_days * 86400", value="count(DISTINCT k)",
-                           extra=", CAST(count(*) AS INTEGER) AS n_orders")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN04.sql); payee names are
+    # matched once per distinct name.
+    kernel = busy_delivery_days_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "local_hour": "int32", "is_customer": "int8",
+                     "food_delivery": "int8"}
+    kernel_lookups = {"food_delivery": listed("counterparty_name", "food_delivery")}
+    kernel_details = {"total_amount": "float64", "n_orders": "int64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

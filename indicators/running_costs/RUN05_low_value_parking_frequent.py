@@ -17,11 +17,27 @@ paying per session. Weak alone.
 `mcc` of card payments (parking is recognised by MCC 7523 through the merchant-group dictionary).
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import window_episodes
+from followmoney.kernels.episodes import count_episodes
+from followmoney.kernels.inputs import one_of
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def parking_kernel(offsets, ts_s, ts, amount, is_customer, is_parking, window_days, min_count,
+                   max_amount):  # pragma: no cover - jitted
+    """Customers' parking payments of at most `max_amount`, `min_count` within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and is_parking[r] == 1 and -amount[r] <= max_amount:
+            events[m] = r
+            m += 1
+    events = events[:m]
+    return count_episodes(offsets, ts_s, ts, amount, events, window_days * 86400, min_count)
 
 
 class RUN05(Indicator):
@@ -41,12 +57,11 @@ class RUN05(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_count` payments, +0.02 per extra payment, capped at 0.4."
     reason = "{value:.0f} parking payments <= {max_amount:,.0f} within {window_days} days"
-    sql = """
-    WITH events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
-        FROM postings AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer AND p.merchant_group = 'parking' AND -p.amount <= $max_amount
-    )""" + window_episodes("n >= $min_count", "$window_days * 86400")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN05.sql).
+    kernel = parking_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "is_parking": "int8"}
+    kernel_expressions = {"is_parking": one_of("merchant_group", ("parking",))}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

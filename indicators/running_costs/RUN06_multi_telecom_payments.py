@@ -18,11 +18,30 @@ alone.
 `counterparty_name` of payments; `mcc` improves recall.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed, normalised_key
+from followmoney.kernels.episodes import distinct_episodes
+from followmoney.kernels.inputs import one_of
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def telecom_providers_kernel(offsets, ts_s, ts, amount, is_customer, is_telecom, telecom_name, payee_key,
+                             window_days, min_providers):  # pragma: no cover - jitted
+    """Customers' telecom payments to `min_providers` distinct payees (by normalised name) within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and payee_key[r] >= 0 and (is_telecom[r] == 1 or telecom_name[r] == 1):
+            events[m] = r
+            m += 1
+    events = events[:m]
+    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, payee_key[events],
+                                                                    window_days * 86400, 0, min_providers)
+    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
 
 
 class RUN06(Indicator):
@@ -41,21 +60,15 @@ class RUN06(Indicator):
     role_hint = None
     score_doc = "0.25 at `min_providers` payees, +0.05 per extra payee, capped at 0.4."
     reason = "payments to {value:.0f} telecom providers within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "telecom_providers") + """,
-    telecom AS (
-        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by matched name), not one OR.
-        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_name FROM postings
-        WHERE amount < 0 AND counterparty_name IS NOT NULL AND merchant_group = 'telecom'
-        UNION ALL
-        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_name FROM postings
-        WHERE amount < 0 AND counterparty_name IN (SELECT raw FROM matched)
-          AND merchant_group IS DISTINCT FROM 'telecom'
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, lower(trim(p.counterparty_name)) AS k
-        FROM telecom AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("n_distinct >= $min_providers", "$window_days * 86400", value="count(DISTINCT k)")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN06.sql); payee names are
+    # matched and normalised once per distinct name.
+    kernel = telecom_providers_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "is_telecom": "int8",
+                     "telecom_name": "int8", "payee_key": "int64"}
+    kernel_expressions = {"is_telecom": one_of("merchant_group", ("telecom",))}
+    kernel_lookups = {"telecom_name": listed("counterparty_name", "telecom_providers"),
+                      "payee_key": normalised_key("counterparty_name")}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

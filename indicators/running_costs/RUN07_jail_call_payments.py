@@ -18,11 +18,27 @@ nothing about trafficking, hence the weak score.
 `counterparty_name` of payments. The `inmate_call_vendors` list ships with illustrative defaults.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import name_matches, window_episodes
+from followmoney.indicators._sql import listed
+from followmoney.kernels.episodes import count_episodes
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def jail_call_kernel(offsets, ts_s, ts, amount, is_customer, is_vendor, window_days,
+                     min_count):  # pragma: no cover - jitted
+    """Customers' payments to listed inmate-call vendors, `min_count` within `window_days`."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and is_vendor[r] == 1:
+            events[m] = r
+            m += 1
+    events = events[:m]
+    return count_episodes(offsets, ts_s, ts, amount, events, window_days * 86400, min_count)
 
 
 class RUN07(Indicator):
@@ -42,13 +58,12 @@ class RUN07(Indicator):
     role_hint = "victim"
     score_doc = "0.25 at `min_count` payments, +0.05 per extra payment, capped at 0.4."
     reason = "{value:.0f} payments to inmate-call services within {window_days} days"
-    sql = "WITH " + name_matches("counterparty_name", "inmate_call_vendors") + """,
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
-        FROM postings AS p JOIN matched AS m ON m.raw = p.counterparty_name
-        JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE p.amount < 0 AND c.is_customer
-    )""" + window_episodes("n >= $min_count", "$window_days * 86400")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN07.sql); payee names are
+    # matched once per distinct name.
+    kernel = jail_call_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "is_vendor": "int8"}
+    kernel_lookups = {"is_vendor": listed("counterparty_name", "inmate_call_vendors")}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

@@ -19,11 +19,49 @@ managers, parents paying a student's rent besides their own. Weak alone.
 `memo` and `counterparty_name` of payments; `mcc` improves recall.
 """
 
+import numba
 import numpy as np
 
 from followmoney.indicator import Indicator
-from followmoney.indicators._sql import window_episodes
+from followmoney.kernels.episodes import distinct_episodes
+from followmoney.kernels.inputs import ValueLookup, one_of
 from followmoney.params import Interval, Param
+
+
+@numba.njit(cache=True, nogil=True)
+def rent_landlords_kernel(offsets, ts_s, ts, amount, is_customer, is_rental, rent_memo, landlord_name, counterparty,
+                          window_days, min_landlords):  # pragma: no cover - jitted
+    """Customers' rent payments to `min_landlords` distinct landlords within the window."""
+    events = np.empty(len(ts_s), dtype=np.int64)
+    m = 0
+    for r in range(len(ts_s)):
+        if amount[r] < 0 and is_customer[r] == 1 and (is_rental[r] == 1 or rent_memo[r] == 1):
+            events[m] = r
+            m += 1
+    events = events[:m]
+    # The landlord is the normalised payee name, else the payee account (see LANDLORD_NAME).
+    landlord = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        r = events[j]
+        landlord[j] = landlord_name[r] if landlord_name[r] >= 0 else (2 * counterparty[r] if counterparty[r] >= 0 else -1)
+    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, landlord,
+                                                                    window_days * 86400, 0, min_landlords)
+    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
+
+
+RENT_MEMO = ValueLookup("memo", r"SELECT raw, 1 AS value FROM {values} WHERE regexp_matches(lower(raw), '\b(rent|lease)\b')",
+                        "int8", 0)
+"""Memos that say rent or lease, classified once per distinct memo."""
+
+LANDLORD_NAME = ValueLookup(
+    "counterparty_name",
+    """SELECT raw, CASE WHEN regexp_matches(lower(trim(raw)), '^(0|[1-9][0-9]{0,8})$')
+                        THEN 2 * CAST(lower(trim(raw)) AS BIGINT)
+                        ELSE 2 * dense_rank() OVER (ORDER BY lower(trim(raw))) + 1 END AS value
+       FROM {values}""", "int64", -1)
+"""The landlord key of a payee name: the SQL keyed landlords by `coalesce(lower(trim(name)),
+CAST(counterparty_key AS VARCHAR))`, so a name spelling an account key (digits, no leading zero) is
+that account: even keys are accounts (2 x key), odd keys other names."""
 
 
 class RUN08(Indicator):
@@ -42,26 +80,15 @@ class RUN08(Indicator):
     role_hint = "controller"
     score_doc = "0.25 at `min_landlords` payees, +0.05 per extra payee, capped at 0.4."
     reason = "rent paid to {value:.0f} landlords within {window_days} days"
-    # Memos are classified once per distinct memo text, then joined back to the debits. The count keeps
-    # DuckDB from moving the regex below the grouping (it would then run once per posting, not per memo).
-    sql = r"""
-    WITH memos AS (SELECT memo AS raw, count(*) AS n FROM postings GROUP BY memo),
-    rent_memo AS (SELECT raw FROM memos WHERE n > 0 AND regexp_matches(lower(raw), '\b(rent|lease)\b')),
-    rent AS (
-        -- Two disjoint scans DuckDB pushes into postings (by MCC group, then by rent memo), not one OR.
-        SELECT account_key, txn_idx, ts, ts_s, amount, counterparty_name, counterparty_key FROM postings
-        WHERE amount < 0 AND merchant_group = 'property_rental'
-        UNION ALL
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.counterparty_name, p.counterparty_key
-        FROM postings AS p JOIN rent_memo AS r ON r.raw = p.memo
-        WHERE p.amount < 0 AND p.merchant_group IS DISTINCT FROM 'property_rental'
-    ),
-    events AS (
-        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount,
-               coalesce(lower(trim(p.counterparty_name)), CAST(p.counterparty_key AS VARCHAR)) AS k
-        FROM rent AS p JOIN accounts AS c ON c.account_key = p.account_key
-        WHERE c.is_customer
-    )""" + window_episodes("n_distinct >= $min_landlords", "$window_days * 86400", value="count(DISTINCT k)")
+    # A kernel in the shared pass (its former SQL: benchmarks/baselines/RUN08.sql); memos and payee
+    # names are classified once per distinct value.
+    kernel = rent_landlords_kernel
+    kernel_inputs = {"ts_s": "int64", "ts": "int64", "amount": "float64", "is_customer": "int8", "is_rental": "int8",
+                     "rent_memo": "int8", "landlord_name": "int64", "counterparty": "int64"}
+    kernel_expressions = {"is_rental": one_of("merchant_group", ("property_rental",)),
+                          "counterparty": "coalesce(counterparty_key, -1)"}
+    kernel_lookups = {"rent_memo": RENT_MEMO, "landlord_name": LANDLORD_NAME}
+    kernel_details = {"total_amount": "float64"}
 
     @classmethod
     def severity(cls, value: np.ndarray, params: dict) -> np.ndarray:

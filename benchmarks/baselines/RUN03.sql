@@ -1,0 +1,41 @@
+-- RUN03 night_rideshare_cluster: the rule's former SQL (before it became a kernel over the shared pass), unchanged:
+-- its events scanned from postings, then indicators/_sql.py window_episodes. One row per hit:
+-- bench_catalogue.py takes its distinct accounts, tests/test_indicator_kernels_episodes.py the rows.
+WITH matched AS (
+        SELECT n.raw, min(l.tag) AS tag
+        FROM (SELECT DISTINCT counterparty_name AS raw FROM postings WHERE counterparty_name IS NOT NULL) AS n
+        JOIN lists AS l ON l.list_name = 'rideshare' AND contains(lower(trim(n.raw)), l.value)
+        GROUP BY n.raw
+    ),
+    events AS (
+        SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
+        FROM postings AS p LEFT JOIN matched AS m ON m.raw = p.counterparty_name
+        JOIN accounts AS c ON c.account_key = p.account_key
+        WHERE p.amount < 0 AND c.is_customer
+          AND (p.merchant_group = 'rideshare' OR m.raw IS NOT NULL)
+          -- A night that wraps past midnight (22-5) is two ranges; one that does not is one.
+          AND CASE WHEN $night_start > $night_end THEN p.local_hour >= $night_start OR p.local_hour < $night_end
+                   ELSE p.local_hour >= $night_start AND p.local_hour < $night_end END
+    ),
+    win AS (
+        SELECT a.account_key, a.ts_s AS end_s, count(*) AS n, count(DISTINCT e.k) AS n_distinct,
+               sum(abs(e.amount)) AS total
+        FROM events AS a
+        JOIN events AS e ON e.account_key = a.account_key AND e.ts_s BETWEEN a.ts_s - $window_days * 86400 AND a.ts_s
+        GROUP BY a.account_key, a.txn_idx, a.ts_s
+    ),
+    anchors AS (SELECT DISTINCT account_key, end_s FROM win WHERE n >= $min_count),
+    evidence AS (
+        SELECT DISTINCT e.account_key, e.txn_idx, e.ts, e.ts_s, e.amount, e.k
+        FROM events AS e
+        JOIN anchors AS a ON e.account_key = a.account_key AND e.ts_s BETWEEN a.end_s - $window_days * 86400 AND a.end_s
+    ),
+    numbered AS (
+        SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > $window_days * 86400 THEN 1 ELSE 0 END)
+                  OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
+        FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
+    )
+    SELECT account_key, min(ts) AS window_start, max(ts) AS window_end, CAST(count(*) AS DOUBLE) AS value,
+           list(txn_idx ORDER BY ts_s, txn_idx) AS evidence, round(sum(abs(amount)), 2) AS total_amount
+    FROM numbered
+    GROUP BY account_key, episode

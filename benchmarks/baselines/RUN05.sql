@@ -1,0 +1,30 @@
+-- RUN05 low_value_parking_frequent: the rule's former SQL (before it became a kernel over the shared pass), unchanged:
+-- its events scanned from postings, then indicators/_sql.py window_episodes. One row per hit:
+-- bench_catalogue.py takes its distinct accounts, tests/test_indicator_kernels_episodes.py the rows.
+WITH events AS (
+    SELECT p.account_key, p.txn_idx, p.ts, p.ts_s, p.amount, p.txn_idx AS k
+    FROM postings AS p JOIN accounts AS c ON c.account_key = p.account_key
+    WHERE p.amount < 0 AND c.is_customer AND p.merchant_group = 'parking' AND -p.amount <= $max_amount
+),
+win AS (
+    SELECT a.account_key, a.ts_s AS end_s, count(*) AS n, count(DISTINCT e.k) AS n_distinct,
+           sum(abs(e.amount)) AS total
+    FROM events AS a
+    JOIN events AS e ON e.account_key = a.account_key AND e.ts_s BETWEEN a.ts_s - $window_days * 86400 AND a.ts_s
+    GROUP BY a.account_key, a.txn_idx, a.ts_s
+),
+anchors AS (SELECT DISTINCT account_key, end_s FROM win WHERE n >= $min_count),
+evidence AS (
+    SELECT DISTINCT e.account_key, e.txn_idx, e.ts, e.ts_s, e.amount, e.k
+    FROM events AS e
+    JOIN anchors AS a ON e.account_key = a.account_key AND e.ts_s BETWEEN a.end_s - $window_days * 86400 AND a.end_s
+),
+numbered AS (
+    SELECT *, sum(CASE WHEN prev_s IS NULL OR ts_s - prev_s > $window_days * 86400 THEN 1 ELSE 0 END)
+              OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx ROWS UNBOUNDED PRECEDING) AS episode
+    FROM (SELECT *, lag(ts_s) OVER (PARTITION BY account_key ORDER BY ts_s, txn_idx) AS prev_s FROM evidence)
+)
+SELECT account_key, min(ts) AS window_start, max(ts) AS window_end, CAST(count(*) AS DOUBLE) AS value,
+       list(txn_idx ORDER BY ts_s, txn_idx) AS evidence, round(sum(abs(amount)), 2) AS total_amount
+FROM numbered
+GROUP BY account_key, episode
