@@ -155,3 +155,96 @@ def test_one_of_is_exact_on_followmoney_vocabularies_and_refuses_free_text():
         one_of("memo", ["rent"])
     with pytest.raises(ValueError):
         one_of("merchant_group", ["a|b"])
+
+
+@numba.njit
+def _listed_payee_kernel(offsets, ts_s, on_list, payee_key, min_rows):  # pragma: no cover - jitted
+    start, end, value, ev_ptr, ev_rows = [np.int64(0)][:0], [np.int64(0)][:0], [0.0][:0], [np.int64(0)], [np.int64(0)][:0]
+    keys = []
+    for a in range(len(offsets) - 1):
+        rows = [np.int64(r) for r in range(offsets[a], offsets[a + 1]) if on_list[r] == 1]
+        if len(rows) < min_rows:
+            continue
+        start.append(rows[0])
+        end.append(rows[-1])
+        value.append(float(len(rows)))
+        ev_rows.extend(rows)
+        ev_ptr.append(len(ev_rows))
+        keys.append(float(payee_key[rows[0]]))
+    out = np.empty((len(keys), 1))
+    for i, k in enumerate(keys):
+        out[i, 0] = k
+    return (np.array(start), np.array(end), np.array(value), np.array(ev_ptr), np.array(ev_rows), out)
+
+
+def _lookup_indicator(**overrides):
+    from followmoney.indicators._sql import listed, normalised_key
+
+    attrs = dict(
+        __doc__=_DOC, __module__=__name__, id="RUN93", name="rows_to_listed_payees", title="t", family="running_costs",
+        typologies=("sexual_exploitation",), sources=("F20",), requires=("ts", "amount", "counterparty_name"),
+        params=(Param("min_rows", 1, Interval(int, 1, None), "d"),), score_doc="s", reason="{value}",
+        kernel=_listed_payee_kernel, kernel_inputs={"ts_s": "int64", "on_list": "int8", "payee_key": "int64"},
+        kernel_lookups={"on_list": listed("counterparty_name", "rideshare"),
+                        "payee_key": normalised_key("counterparty_name")},
+        kernel_details={"payee_key": "int64"},
+        severity=classmethod(lambda cls, v, p: np.minimum(v / 10, 1.0)))
+    attrs.update(overrides)
+    return type("ListedPayees", (Indicator,), attrs)
+
+
+def _listed_payee_hits(ws):
+    hits = DuckDBEngine(ws, bucket_rows=4096).run_kernel_indicators([(_lookup_indicator(), {"min_rows": 1})])["RUN93"]
+    return {h["account_key"]: (h["evidence"], json.loads(h["details"])["payee_key"]) for h in hits.to_pylist()}
+
+
+def test_value_lookups_give_each_posting_its_value_as_sql_joins_would(world_ws):
+    got = _listed_payee_hits(world_ws)
+    want = {r[0]: (r[1], r[2]) for r in world_ws.sql(
+        """WITH keyed AS (SELECT raw, dense_rank() OVER (ORDER BY lower(trim(raw))) - 1 AS k
+                          FROM (SELECT DISTINCT counterparty_name AS raw FROM postings WHERE counterparty_name IS NOT NULL)),
+                listed AS (SELECT DISTINCT n.raw FROM keyed AS n JOIN lists AS l ON l.list_name = 'rideshare'
+                           AND contains(lower(trim(n.raw)), l.value)),
+                rows AS (SELECT p.account_key, p.txn_idx, p.ts_s, k.k FROM postings AS p
+                         JOIN listed AS m ON m.raw = p.counterparty_name JOIN keyed AS k ON k.raw = p.counterparty_name)
+           SELECT account_key, list(txn_idx ORDER BY ts_s, txn_idx), arg_min(k, (ts_s, txn_idx)) FROM rows GROUP BY 1"""
+    ).fetchall()}
+    # Postings without a name, or with one off the list, are left out: the kernel saw the lookups' `missing`.
+    assert len(want) > 20 and got == want
+
+
+def test_value_lookups_code_the_text_itself_if_two_values_share_a_hash(world_ws, monkeypatch):
+    import followmoney.engines.duckdb as duck
+
+    expected = _listed_payee_hits(world_ws)
+    # Three hash values for hundreds of names: collisions for sure, so the pass reads the names.
+    monkeypatch.setattr(duck, "HASH_SQL", "hash({}) % 3")
+    coded = DuckDBEngine(world_ws)._coded_columns([(_lookup_indicator(), {"min_rows": 1})])
+    assert [c.alias for c in coded] == ["__fm_text__counterparty_name"]
+    assert _listed_payee_hits(world_ws) == expected
+
+
+def test_a_lookup_with_two_values_for_one_text_is_an_error_naming_the_indicator(world_ws):
+    from followmoney.errors import EngineError
+    from followmoney.kernels.inputs import ValueLookup
+
+    twice = ValueLookup("counterparty_name", "SELECT raw, 1 AS value FROM {values} UNION ALL SELECT raw, 0 FROM {values}",
+                        "int8")
+    cls = _lookup_indicator(id="RUN92", kernel_lookups={"on_list": twice, "payee_key": _lookup_indicator().kernel_lookups[
+        "payee_key"]})
+    with pytest.raises(EngineError, match="more than one value") as err:
+        DuckDBEngine(world_ws).run_kernel_indicators([(cls, {"min_rows": 1})])
+    assert "RUN92" in str(err.value)
+
+
+def test_hash_codes_find_every_hash_and_only_those():
+    from followmoney.kernels.codes import codes_of, hash_table, values_of
+
+    rng = np.random.default_rng(7)
+    hashes = np.unique(rng.integers(0, 2**63, 300, dtype=np.int64)).astype(np.uint64) * np.uint64(3)
+    keys, codes = hash_table(hashes)
+    probe = np.concatenate([hashes[::-1], hashes[:5] + np.uint64(1)])
+    got = codes_of(probe, keys, codes)
+    assert got[:len(hashes)].tolist() == list(range(len(hashes), 0, -1)) and (got[len(hashes):] == 0).all()
+    lut = np.arange(len(hashes) + 1, dtype=np.int64) * 10
+    assert values_of(lut, got).tolist() == (got * 10).tolist()

@@ -184,7 +184,7 @@ class DuckDBEngine(Engine):
             try:
                 # Every distinct value, NULL included (NULL hashes too), numbered in any fixed order.
                 self.ws.sql(f"""CREATE OR REPLACE TEMP TABLE {values} AS
-                    SELECT raw, hash(raw) AS h, CAST(row_number() OVER () - 1 AS INTEGER) AS code
+                    SELECT raw, {HASH_SQL.format('raw')} AS h, CAST(row_number() OVER () - 1 AS INTEGER) AS code
                     FROM (SELECT DISTINCT {column} AS raw FROM postings)""")
                 table = self.ws.arrow(f"SELECT raw, h FROM {values} ORDER BY code")
                 hashes = table.column("h").to_numpy()
@@ -236,6 +236,11 @@ class DuckDBEngine(Engine):
         return write_hits(self.ws, self.raw_hits(plan, progress, timings))
 
 
+HASH_SQL = "hash({})"
+"""How the pass hashes a looked-up text column: DuckDB's 64-bit `hash` (one template, used for the
+distinct values and for the postings, so that both hash alike)."""
+
+
 class _CodedColumn:
     """The value lookups over one text column, and how a bucket's postings find their values.
 
@@ -251,7 +256,7 @@ class _CodedColumn:
         self.table = table
         self.luts = luts
         self.alias = f"__fm_hash__{column}" if table is not None else f"__fm_text__{column}"
-        self.select = (f"hash(postings.{column}) AS {self.alias}" if table is not None
+        self.select = (f"{HASH_SQL.format(f'postings.{column}')} AS {self.alias}" if table is not None
                        else f"postings.{column} AS {self.alias}")
 
     def lookups(self, bucket: pa.Table) -> dict[str, np.ndarray]:

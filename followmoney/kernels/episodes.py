@@ -209,14 +209,15 @@ def count_episodes(offsets, ts_s, ts, amount, events, window_s, min_count):  # p
 
 
 @numba.njit(cache=True, nogil=True)
-def distinct_episodes(offsets, ts_s, ts, amount, events, key, window_s, min_count,
-                      min_distinct):  # pragma: no cover - jitted
+def distinct_episodes(offsets, ts_s, ts, amount, events, key, window_s, min_count, min_distinct,
+                      with_count):  # pragma: no cover - jitted
     """The kernel hits of "at least `min_count` events and `min_distinct` keys within `window_s`":
-    value = distinct keys of the episode, details = [total_amount, events of the episode]. `key`
-    is that of each event."""
+    value = distinct keys of the episode, details = [total_amount], and the episode's events when
+    `with_count`. `key` is that of each event."""
     start, end, ev_ptr, ev_rows, stats = window_episodes(offsets, ts_s, ts, amount, events, key, NO_REFS,
                                                          window_s, min_count, min_distinct, NEVER, NEVER, False)
-    details = np.empty((len(start), 2), dtype=np.float64)
+    details = np.empty((len(start), 2 if with_count else 1), dtype=np.float64)
     details[:, 0] = stats[:, TOTAL_AMOUNT]
-    details[:, 1] = stats[:, N]
+    if with_count:
+        details[:, 1] = stats[:, N]
     return start, end, stats[:, N_DISTINCT].copy(), ev_ptr, ev_rows, details

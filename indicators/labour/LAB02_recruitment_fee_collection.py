@@ -49,9 +49,8 @@ def fee_collection_kernel(offsets, ts_s, ts, amount, counterparty, fee_memo, min
             events[m] = r
             m += 1
     events = events[:m]
-    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, counterparty[events],
-                                                                    window_days * 86400, 0, min_payers)
-    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
+    return distinct_episodes(offsets, ts_s, ts, amount, events, counterparty[events],
+                             window_days * 86400, 0, min_payers, False)
 
 
 class LAB02(Indicator):

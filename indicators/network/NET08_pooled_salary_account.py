@@ -48,9 +48,8 @@ def pooled_salary_kernel(offsets, ts_s, ts, amount, is_customer, counterparty, p
             events[m] = r
             m += 1
     events = events[:m]
-    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, counterparty[events],
-                                                                    window_days * 86400, 0, min_employers)
-    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
+    return distinct_episodes(offsets, ts_s, ts, amount, events, counterparty[events],
+                             window_days * 86400, 0, min_employers, False)
 
 
 class NET08(Indicator):

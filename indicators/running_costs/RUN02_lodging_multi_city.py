@@ -40,7 +40,8 @@ def lodging_cities_kernel(offsets, ts_s, ts, amount, is_customer, is_lodging, lo
             events[m] = r
             m += 1
     events = events[:m]
-    return distinct_episodes(offsets, ts_s, ts, amount, events, city_key[events], window_days * 86400, min_count, min_cities)
+    return distinct_episodes(offsets, ts_s, ts, amount, events, city_key[events], window_days * 86400, min_count,
+                             min_cities, True)
 
 
 class RUN02(Indicator):

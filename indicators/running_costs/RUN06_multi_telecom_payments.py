@@ -39,9 +39,8 @@ def telecom_providers_kernel(offsets, ts_s, ts, amount, is_customer, is_telecom,
             events[m] = r
             m += 1
     events = events[:m]
-    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, payee_key[events],
-                                                                    window_days * 86400, 0, min_providers)
-    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
+    return distinct_episodes(offsets, ts_s, ts, amount, events, payee_key[events],
+                             window_days * 86400, 0, min_providers, False)
 
 
 class RUN06(Indicator):

@@ -44,9 +44,8 @@ def rent_landlords_kernel(offsets, ts_s, ts, amount, is_customer, is_rental, ren
     for j in range(m):
         r = events[j]
         landlord[j] = landlord_name[r] if landlord_name[r] >= 0 else (2 * counterparty[r] if counterparty[r] >= 0 else -1)
-    start, end, value, ev_ptr, ev_rows, details = distinct_episodes(offsets, ts_s, ts, amount, events, landlord,
-                                                                    window_days * 86400, 0, min_landlords)
-    return start, end, value, ev_ptr, ev_rows, details[:, :1].copy()
+    return distinct_episodes(offsets, ts_s, ts, amount, events, landlord,
+                             window_days * 86400, 0, min_landlords, False)
 
 
 RENT_MEMO = ValueLookup("memo", r"SELECT raw, 1 AS value FROM {values} WHERE regexp_matches(lower(raw), '\b(rent|lease)\b')",
