@@ -66,6 +66,7 @@ def main() -> None:
     from followmoney.engines.duckdb import DuckDBEngine
     from followmoney.engines.handoff import detect_on_spark
     from followmoney.engines.spark import spark_session
+    from followmoney.network.identifiers import link_options, prepare_identifiers
     from followmoney.simulate import simulate
 
     t0 = time.perf_counter()
@@ -80,6 +81,9 @@ def main() -> None:
         try:
             plan_rows = ws.sql("SELECT indicator_id, params FROM indicator_plan WHERE runnable ORDER BY 1").fetchall()
             plan, left_out = split_portable([(registry.get(i), json.loads(p)) for i, p in plan_rows])
+            if ws.has("identifiers") and any("identifier_keys" in (c.sql or "") for c, _ in plan):
+                # As stage `detect` does before the indicators over shared identifiers (NET13) run.
+                prepare_identifiers(ws, link_options(ws.get_meta("profile", {})))
             n_txns = ws.count("txns")
             t0 = time.perf_counter()
             detect_on_spark(ws, plan, spark)  # warm-up: workers, numba loading, first jobs

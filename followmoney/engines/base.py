@@ -107,6 +107,7 @@ class Engine(ABC):
             timings[KERNEL_PASS] = time.perf_counter() - t0
         return tables
 
+
 def score_hits(cls: type[Indicator], params: dict[str, Any], table: pa.Table) -> pa.Table:
     """Append `indicator_id`, the rounded severity `score` and the `params` JSON to raw hits."""
     value = table.column("value").to_numpy()
