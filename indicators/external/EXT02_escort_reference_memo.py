@@ -36,7 +36,7 @@ def escort_memo_kernel(offsets, ts_s, ts, amount, is_customer, escort_memo, wind
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if is_customer[r] == 1 and escort_memo[r] == 1:
+        if escort_memo[r] == 1 and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

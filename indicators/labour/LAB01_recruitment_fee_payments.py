@@ -41,7 +41,7 @@ def fee_payments_kernel(offsets, ts_s, ts, amount, is_customer, agency_of_concer
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and (agency_of_concern[r] == 1 or fee_memo[r] == 1):
+        if (agency_of_concern[r] == 1 or fee_memo[r] == 1) and amount[r] < 0 and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

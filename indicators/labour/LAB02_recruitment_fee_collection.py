@@ -45,7 +45,7 @@ def fee_collection_kernel(offsets, ts_s, ts, amount, counterparty, fee_memo, min
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] > 0 and counterparty[r] >= 0 and fee_memo[r] == 1:
+        if fee_memo[r] == 1 and amount[r] > 0 and counterparty[r] >= 0:
             events[m] = r
             m += 1
     events = events[:m]

@@ -39,7 +39,7 @@ def lavish_spend_kernel(offsets, ts_s, ts, amount, is_customer, declared_income,
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and (luxury_group[r] > 0 or luxury_brand[r] == 1):
+        if (luxury_brand[r] == 1 or luxury_group[r] > 0) and amount[r] < 0 and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

@@ -44,7 +44,7 @@ def pooled_salary_kernel(offsets, ts_s, ts, amount, is_customer, counterparty, p
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] > 0 and is_customer[r] == 1 and counterparty[r] >= 0 and payroll_memo[r] == 1:
+        if payroll_memo[r] == 1 and amount[r] > 0 and is_customer[r] == 1 and counterparty[r] >= 0:
             events[m] = r
             m += 1
     events = events[:m]

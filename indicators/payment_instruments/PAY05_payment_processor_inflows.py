@@ -39,7 +39,7 @@ def processor_inflows_kernel(offsets, ts_s, ts, amount, is_personal, processor, 
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] > 0 and is_personal[r] == 1 and processor[r] > 0:
+        if processor[r] > 0 and amount[r] > 0 and is_personal[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

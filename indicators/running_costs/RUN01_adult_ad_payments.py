@@ -42,7 +42,7 @@ def ad_payments_kernel(offsets, ts_s, ts, amount, is_customer, ad_group, ad_site
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and (ad_group[r] == 1 or ad_site[r] == 1):
+        if (ad_site[r] == 1 or ad_group[r] == 1) and amount[r] < 0 and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

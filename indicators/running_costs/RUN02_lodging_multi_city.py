@@ -36,7 +36,8 @@ def lodging_cities_kernel(offsets, ts_s, ts, amount, is_customer, is_lodging, lo
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and city_key[r] >= 0 and (is_lodging[r] == 1 or lodging_name[r] == 1):
+        if ((lodging_name[r] == 1 or is_lodging[r] == 1) and amount[r] < 0 and is_customer[r] == 1
+                and city_key[r] >= 0):
             events[m] = r
             m += 1
     events = events[:m]

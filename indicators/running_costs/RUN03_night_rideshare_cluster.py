@@ -37,7 +37,7 @@ def night_rides_kernel(offsets, ts_s, ts, amount, local_hour, is_customer, is_ri
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and (is_rideshare[r] == 1 or rideshare_name[r] == 1):
+        if (rideshare_name[r] == 1 or is_rideshare[r] == 1) and amount[r] < 0 and is_customer[r] == 1:
             h = local_hour[r]
             if (h >= night_start or h < night_end) if wraps else (h >= night_start and h < night_end):
                 events[m] = r

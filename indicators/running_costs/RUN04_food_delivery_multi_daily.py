@@ -34,7 +34,7 @@ def busy_delivery_days_kernel(offsets, ts_s, ts, amount, local_hour, is_customer
     orders = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and food_delivery[r] == 1:
+        if food_delivery[r] == 1 and amount[r] < 0 and is_customer[r] == 1:
             orders[m] = r
             m += 1
     orders = orders[:m]

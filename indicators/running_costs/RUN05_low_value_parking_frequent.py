@@ -33,7 +33,7 @@ def parking_kernel(offsets, ts_s, ts, amount, is_customer, is_parking, window_da
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and is_parking[r] == 1 and -amount[r] <= max_amount:
+        if is_parking[r] == 1 and amount[r] < 0 and -amount[r] <= max_amount and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

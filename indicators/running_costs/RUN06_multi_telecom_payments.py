@@ -35,7 +35,8 @@ def telecom_providers_kernel(offsets, ts_s, ts, amount, is_customer, is_telecom,
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and payee_key[r] >= 0 and (is_telecom[r] == 1 or telecom_name[r] == 1):
+        if ((telecom_name[r] == 1 or is_telecom[r] == 1) and amount[r] < 0 and is_customer[r] == 1
+                and payee_key[r] >= 0):
             events[m] = r
             m += 1
     events = events[:m]

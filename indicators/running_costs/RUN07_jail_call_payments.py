@@ -34,7 +34,7 @@ def jail_call_kernel(offsets, ts_s, ts, amount, is_customer, is_vendor, window_d
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and is_vendor[r] == 1:
+        if is_vendor[r] == 1 and amount[r] < 0 and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]

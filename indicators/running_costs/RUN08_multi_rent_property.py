@@ -35,7 +35,7 @@ def rent_landlords_kernel(offsets, ts_s, ts, amount, is_customer, is_rental, ren
     events = np.empty(len(ts_s), dtype=np.int64)
     m = 0
     for r in range(len(ts_s)):
-        if amount[r] < 0 and is_customer[r] == 1 and (is_rental[r] == 1 or rent_memo[r] == 1):
+        if (rent_memo[r] == 1 or is_rental[r] == 1) and amount[r] < 0 and is_customer[r] == 1:
             events[m] = r
             m += 1
     events = events[:m]
