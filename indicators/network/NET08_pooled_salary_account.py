@@ -9,7 +9,7 @@ as one hit valued at the number of distinct paying employers.
 The reference gives a second arm, "at least three distinct payee names in payroll memos, other
 than the holder". It is not implemented: payroll memos name the employer, not the payee, in the
 data this tool sees (ACH addenda with the employee's name rarely reach a transaction extract), and
-comparing free-text names needs a name-matching step the portable SQL cannot do. Several employers
+comparing free-text names needs a name-matching step this rule does not do. Several employers
 paying one account is the observable form of the same pattern.
 
 ## Why it matters

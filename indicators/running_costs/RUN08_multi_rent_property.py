@@ -59,8 +59,9 @@ LANDLORD_NAME = ValueLookup(
                         ELSE 2 * dense_rank() OVER (ORDER BY lower(trim(raw))) + 1 END AS value
        FROM {values}""", "int64", -1)
 """The landlord key of a payee name: the SQL keyed landlords by `coalesce(lower(trim(name)),
-CAST(counterparty_key AS VARCHAR))`, so a name spelling an account key (digits, no leading zero) is
-that account: even keys are accounts (2 x key), odd keys other names."""
+CAST(counterparty_key AS VARCHAR))`, so a name spelling an account key (digits, no leading zero; keys
+are dense from 0, so nine digits cover any real workspace) is that account: even keys are accounts
+(2 x key), odd keys other names."""
 
 
 class RUN08(Indicator):
