@@ -36,11 +36,11 @@ import numpy as np
 
 from followmoney.errors import IndicatorDefinitionError
 from followmoney.params import Param
+from followmoney.schema import PARTIES, ROLES, TRANSACTIONS, TYPOLOGIES
+from followmoney.sources import SOURCES, base_tag
 
 if TYPE_CHECKING:
     from followmoney.kernels.inputs import ValueLookup
-from followmoney.schema import PARTIES, ROLES, TRANSACTIONS, TYPOLOGIES
-from followmoney.sources import SOURCES, base_tag
 
 
 @dataclass(frozen=True)

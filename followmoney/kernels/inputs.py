@@ -1,6 +1,6 @@
 """Kernel inputs that are not stored postings columns, defined once for every engine.
 
-A kernel reads numeric arrays of one bucket of postings. Three kinds of input fill them:
+A kernel reads numeric arrays of one bucket of postings. Four kinds of input fill them:
 
 * postings columns, read as stored;
 * per-posting expressions an indicator declares (`kernel_expressions`): SQL over postings columns,
