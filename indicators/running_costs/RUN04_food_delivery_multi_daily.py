@@ -23,7 +23,7 @@ import numpy as np
 
 from followmoney.indicator import Indicator
 from followmoney.indicators._sql import listed
-from followmoney.kernels.episodes import N_DISTINCT, NEVER, NO_REFS, TOTAL_AMOUNT, N, window_episodes
+from followmoney.kernels.episodes import distinct_episodes
 from followmoney.params import Interval, Param
 
 
@@ -59,12 +59,8 @@ def busy_delivery_days_kernel(offsets, ts_s, ts, amount, local_hour, is_customer
             per_day = np.searchsorted(days, day[j], side="right") - np.searchsorted(days, day[j], side="left")
             busy[j] = per_day >= min_per_day
         j0 = j1
-    start, end, ev_ptr, ev_rows, stats = window_episodes(offsets, ts_s, ts, amount, orders[busy], day[busy], NO_REFS,
-                                                         window_days * 86400, 0, min_days, NEVER, NEVER, False)
-    details = np.empty((len(start), 2), dtype=np.float64)
-    details[:, 0] = stats[:, TOTAL_AMOUNT]
-    details[:, 1] = stats[:, N]
-    return start, end, stats[:, N_DISTINCT].copy(), ev_ptr, ev_rows, details
+    return distinct_episodes(offsets, ts_s, ts, amount, orders[busy], day[busy], window_days * 86400, 0, min_days,
+                             True)
 
 
 class RUN04(Indicator):
